@@ -47,7 +47,7 @@ BPF_OBJS := $(BUILD)/switchboard.bpf.o
 BPF_HDRS := include/paw/abi.h $(wildcard bpf/lib/*.h)
 
 $(BUILD):
-	$(Q)mkdir -p $(BUILD)/lib $(BUILD)/tests
+	$(Q)mkdir -p $(BUILD)/lib $(BUILD)/tests $(BUILD)/daemon $(BUILD)/ctl
 
 $(BUILD)/vmlinux.h: scripts/gen-vmlinux-h.sh | $(BUILD)
 	$(call msg,BTF,$@)
@@ -61,27 +61,96 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-# ---- libpaw ----
+# ---- libpaw: everything pawd, pawctl and tests share ----
 
 LIB_SRCS := $(wildcard lib/*.c)
 LIB_OBJS := $(LIB_SRCS:lib/%.c=$(BUILD)/lib/%.o)
 LIBPAW := $(BUILD)/libpaw.a
+HDRS := $(wildcard include/paw/*.h lib/*.h daemon/*.h ctl/*.h)
 
 $(BUILD)/lib/switchboard.o: $(BUILD)/switchboard.skel.h
 
-$(BUILD)/lib/%.o: lib/%.c $(wildcard include/paw/*.h lib/*.h) | $(BUILD)
+DEP_CFLAGS := $(LIBMNL_CFLAGS) $(LIBNL_ROUTE_CFLAGS) $(JANSSON_CFLAGS) $(LIBSODIUM_CFLAGS) \
+	$(SQLITE3_CFLAGS) $(INIH_CFLAGS)
+ALL_LIBS := $(LIBBPF_LIBS) $(LIBMNL_LIBS) $(LIBNL_ROUTE_LIBS) $(JANSSON_LIBS) \
+	$(LIBSODIUM_LIBS) $(SQLITE3_LIBS) $(INIH_LIBS) -lelf -lz
+
+$(BUILD)/lib/%.o: lib/%.c $(HDRS) | $(BUILD)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(USER_CFLAGS) $(LIBMNL_CFLAGS) $(JANSSON_CFLAGS) $(LIBSODIUM_CFLAGS) \
-		-c $< -o $@
+	$(Q)$(CC) $(USER_CFLAGS) $(DEP_CFLAGS) -fPIC -c $< -o $@
 
 $(LIBPAW): $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
+# libpawclient: the Postbox client side alone, for any C program.
+PAWCLIENT_OBJS := $(filter $(BUILD)/lib/postbox.o $(BUILD)/lib/pawclient.o \
+	$(BUILD)/lib/util.o,$(LIB_OBJS))
+LIBPAWCLIENT := $(if $(filter $(BUILD)/lib/pawclient.o,$(LIB_OBJS)),\
+	$(BUILD)/libpawclient.a $(BUILD)/libpawclient.so)
+
+$(BUILD)/libpawclient.a: $(PAWCLIENT_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/libpawclient.so: $(PAWCLIENT_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) -shared -Wl,-soname,libpawclient.so.1 $(USER_LDFLAGS) $^ -o $@ $(LIBSODIUM_LIBS)
+
+# ---- pawd, the Operator ----
+
+DAEMON_SRCS := $(wildcard daemon/*.c)
+DAEMON_OBJS := $(DAEMON_SRCS:daemon/%.c=$(BUILD)/daemon/%.o)
+# Everything but main(): unit tests link it.
+LIBPAWD := $(BUILD)/libpawd.a
+PAWD := $(if $(DAEMON_SRCS),$(BUILD)/pawd)
+
+$(BUILD)/daemon/%.o: daemon/%.c $(HDRS) $(BUILD)/switchboard.skel.h | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $(DEP_CFLAGS) -Idaemon -c $< -o $@
+
+$(LIBPAWD): $(filter-out $(BUILD)/daemon/main.o,$(DAEMON_OBJS))
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/pawd: $(BUILD)/daemon/main.o $(LIBPAWD) $(LIBPAW)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(USER_LDFLAGS) $^ -o $@ $(ALL_LIBS)
+
+# ---- pawctl ----
+
+CTL_SRCS := $(wildcard ctl/*.c)
+CTL_OBJS := $(CTL_SRCS:ctl/%.c=$(BUILD)/ctl/%.o)
+LIBPAWCTL := $(BUILD)/libpawctl.a
+PAWCTL := $(if $(CTL_SRCS),$(BUILD)/pawctl)
+
+$(BUILD)/ctl/%.o: ctl/%.c $(HDRS) | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $(DEP_CFLAGS) -Ictl -c $< -o $@
+
+$(LIBPAWCTL): $(filter-out $(BUILD)/ctl/main.o,$(CTL_OBJS))
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/pawctl: $(BUILD)/ctl/main.o $(LIBPAWCTL) $(LIBPAW)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(USER_LDFLAGS) $^ -o $@ $(ALL_LIBS)
+
 # ---- tests ----
 
-TEST_LIBS := $(LIBPAW) $(LIBBPF_LIBS) $(CMOCKA_LIBS) -lelf -lz
-TEST_BINS := $(BUILD)/tests/test_datapath $(BUILD)/tests/test_smoke
+TEST_LIBS := $(LIBPAW) $(ALL_LIBS) $(CMOCKA_LIBS)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/test_%.c=$(BUILD)/tests/test_unit_%)
+TEST_BINS := $(BUILD)/tests/test_datapath $(BUILD)/tests/test_smoke $(UNIT_BINS)
+
+# A unit test links the daemon's and pawctl's libraries, so any module
+# of either can be tested without main().
+$(BUILD)/tests/test_unit_%: tests/unit/test_%.c $(wildcard tests/unit/*.h) \
+		$(if $(DAEMON_SRCS),$(LIBPAWD)) $(if $(CTL_SRCS),$(LIBPAWCTL)) $(LIBPAW) | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $(DEP_CFLAGS) -Idaemon -Ictl -Itests/unit $< -o $@ \
+		$(USER_LDFLAGS) $(if $(DAEMON_SRCS),$(LIBPAWD)) $(if $(CTL_SRCS),$(LIBPAWCTL)) \
+		$(TEST_LIBS)
 
 $(BUILD)/tests/test_datapath: tests/datapath/test_datapath.c tests/datapath/frames.h \
 		$(LIBPAW) | $(BUILD)
@@ -92,11 +161,14 @@ $(BUILD)/tests/test_smoke: tests/datapath/test_smoke.c $(LIBPAW) | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) $< -o $@ $(USER_LDFLAGS) $(TEST_LIBS)
 
+# Fragments owned by their directories (benchmarks, the VM image).
+-include bench/bench.mk vm/vm.mk
+
 # ---- top-level targets ----
 
 .PHONY: all bpf check deps clean distclean help
 
-all: bpf $(LIBPAW) $(TEST_BINS)
+all: bpf $(LIBPAW) $(LIBPAWCLIENT) $(PAWD) $(PAWCTL) $(TEST_BINS) $(EXTRA_ALL)
 
 bpf: $(BPF_OBJS) $(BPF_OBJS:.bpf.o=.skel.h)
 
