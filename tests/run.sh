@@ -44,11 +44,15 @@ selected() {
 	return 1
 }
 
-# Leftovers of an interrupted earlier run would clash with this one.
+# Leftovers of an interrupted earlier run would clash with this one. Test
+# namespaces end in the pid of the process that made them; remove only
+# those whose process is gone (another run may be going on beside us).
 cleanup_stale() {
-	local ns
-	for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^paw-(smk|e2e|t)-' || true); do
-		ip netns del "$ns" 2>/dev/null || true
+	local ns pid
+	for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^paw-' || true); do
+		pid=${ns##*-}
+		case "$pid" in ''|*[!0-9]*) continue ;; esac
+		[ -d "/proc/$pid" ] || ip netns del "$ns" 2>/dev/null || true
 	done
 }
 
