@@ -52,6 +52,8 @@ struct paw_store_call {
 struct paw_store_opts {
 	const char *path;		/* the SQLite file */
 	bool create;			/* create it (and its directory) if missing */
+	char *errbuf;			/* optional: why paw_store_open() failed */
+	size_t errlen;
 };
 
 /* Open, create if asked, and migrate the schema to the current version.
@@ -62,13 +64,17 @@ const char *paw_store_errmsg(struct paw_store *s);
 int paw_store_schema_version(struct paw_store *s);
 
 /* Group commit: mutations between begin and commit are durable together
- * at commit. Without begin, each mutation commits on its own. */
+ * at commit. Without begin, each mutation commits on its own. A second
+ * begin is -EBUSY; commit or rollback without begin is -EINVAL. A failed
+ * commit stores nothing of the batch. */
 int paw_store_begin(struct paw_store *s);
 int paw_store_commit(struct paw_store *s);
 int paw_store_rollback(struct paw_store *s);
 
 /* ---- clients ---- */
-int paw_store_client_add(struct paw_store *s, struct paw_store_client *c);	/* sets c->id */
+/* Sets c->id (and created_ms when 0). -EINVAL: a name or field that
+ * would not read back. */
+int paw_store_client_add(struct paw_store *s, struct paw_store_client *c);
 int paw_store_client_del(struct paw_store *s, const char *name);	/* with its calls and postbox */
 int paw_store_client_get(struct paw_store *s, const char *name, struct paw_store_client *c);
 int paw_store_client_by_ipv4(struct paw_store *s, __be32 ipv4, struct paw_store_client *c);
@@ -80,22 +86,23 @@ int paw_store_client_foreach(struct paw_store *s,
 int paw_store_client_count(struct paw_store *s, __u32 *n);
 
 /* ---- calls: one row per pair, whichever way round it was placed ---- */
-int paw_store_call_add(struct paw_store *s, struct paw_store_call *c);	/* sets id, since_ms */
+int paw_store_call_add(struct paw_store *s, struct paw_store_call *c);	/* sets id, since_ms if 0 */
 int paw_store_call_del(struct paw_store *s, const char *a, const char *b);	/* either order */
 int paw_store_call_get(struct paw_store *s, const char *a, const char *b,
 		       struct paw_store_call *c);	/* either order */
-int paw_store_call_count(struct paw_store *s, const char *name, __u32 *n);	/* calls name is in */
+/* Calls name is in (NULL: all calls). */
+int paw_store_call_count(struct paw_store *s, const char *name, __u32 *n);
 int paw_store_call_foreach(struct paw_store *s, const char *name /* NULL: all */,
 			   int (*fn)(const struct paw_store_call *c, void *ctx), void *ctx);
 
 /* ---- postboxes ---- */
-/* Store a message for `to`. A (from, msg_id) already stored is not stored
- * twice: returns 0 with *dup set and *id of the first. -ENOSPC when the
- * postbox holds `limit` messages already. */
+/* Store a message for `to`. A (from, msg_id) already stored for `to` is
+ * not stored twice: returns 0 with *dup set and *id of the first. -ENOSPC
+ * when the postbox holds `limit` messages already. ts_ms 0: now. */
 int paw_store_msg_post(struct paw_store *s, const char *to, const char *from, __u64 msg_id,
 		       const char *text, __u16 text_len, __u64 ts_ms, __u32 limit,
 		       __u64 *id, bool *dup);
-int paw_store_msg_count(struct paw_store *s, const char *to, __u32 *n);
+int paw_store_msg_count(struct paw_store *s, const char *to /* NULL: all */, __u32 *n);
 /* Oldest first, at most max, without removing them. */
 int paw_store_msg_fetch(struct paw_store *s, const char *to, __u32 max,
 			int (*fn)(const struct paw_pb_msg *m, void *ctx), void *ctx);
