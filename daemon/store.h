@@ -78,7 +78,8 @@ int paw_store_client_add(struct paw_store *s, struct paw_store_client *c);
 int paw_store_client_del(struct paw_store *s, const char *name);	/* with its calls and postbox */
 int paw_store_client_get(struct paw_store *s, const char *name, struct paw_store_client *c);
 int paw_store_client_by_ipv4(struct paw_store *s, __be32 ipv4, struct paw_store_client *c);
-/* Writes every field but id, name, secret and created_ms. */
+/* Writes every field of the client named c->name but id, name, secret
+ * and created_ms. */
 int paw_store_client_update(struct paw_store *s, const struct paw_store_client *c);
 /* Ordered by name. fn returning non-zero stops and is returned. */
 int paw_store_client_foreach(struct paw_store *s,
@@ -103,7 +104,7 @@ int paw_store_msg_post(struct paw_store *s, const char *to, const char *from, __
 		       const char *text, __u16 text_len, __u64 ts_ms, __u32 limit,
 		       __u64 *id, bool *dup);
 int paw_store_msg_count(struct paw_store *s, const char *to /* NULL: all */, __u32 *n);
-/* Oldest first, at most max, without removing them. */
+/* Oldest first (by id), at most max (0: none), without removing them. */
 int paw_store_msg_fetch(struct paw_store *s, const char *to, __u32 max,
 			int (*fn)(const struct paw_pb_msg *m, void *ctx), void *ctx);
 /* Remove messages of `to` by id; ids that are not `to`'s are ignored.
