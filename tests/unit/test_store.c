@@ -1252,13 +1252,12 @@ static void test_tx_failed_statement(void **state)
 static void test_tx_lost(void **state)
 {
 	struct fx *f = *state;
+	struct paw_store_client c;
 
 	assert_int_equal(paw_store_begin(f->s), 0);
 	add_client(f, "alice", "10.0.0.1");
 	assert_int_equal(sqlite3_exec(paw_store_sqlite_db(f->s), "ROLLBACK", NULL, NULL, NULL),
 			 SQLITE_OK);
-	struct paw_store_client c;
-
 	mk_client(&c, "bob", "10.0.0.2");
 	assert_int_equal(paw_store_client_add(f->s, &c), -EIO);
 	assert_non_null(strstr(paw_store_errmsg(f->s), "rolled back"));
