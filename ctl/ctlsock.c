@@ -201,6 +201,8 @@ static int io_error(struct pawctl *p, int err)
 	case -EMSGSIZE:
 		pawctl_error(p, "a line to or from pawd is too long");
 		break;
+	case -EINTR:
+		break;		/* the user asked to stop: nothing to explain */
 	default:
 		pawctl_error(p, "talking to pawd: %s", strerror(-err));
 	}
@@ -259,7 +261,7 @@ int pawctl_request(struct pawctl *p, const char *cmd, json_t *args, json_t **res
 		pawctl_disconnect(p);
 		return io_error(p, err);
 	}
-	err = ctl_recv(p->conn, &msg, p->timeout_ms, NULL);
+	err = ctl_recv(p->conn, &msg, p->timeout_ms, p->wait_mask);
 	if (err) {
 		pawctl_disconnect(p);
 		return io_error(p, err);

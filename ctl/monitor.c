@@ -101,34 +101,55 @@ static void print_event_text(FILE *f, const json_t *ev)
 	}
 }
 
-static int monitor_loop(struct pawctl *p, struct ctl_conn *c, __u32 count)
-{
-	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
-	sigset_t block, old_mask, wait_mask;
-	__u32 n = 0;
-	int ret = PAWCTL_OK, err;
+struct monitor_signals {
+	struct sigaction old_int, old_term;
+	sigset_t old_mask, wait_mask;
+};
 
-	/* The signals stay blocked but while ppoll() waits: no event is
-	 * lost between checking the flag and sleeping. No SA_RESTART, so
-	 * ppoll returns EINTR. */
+/*
+ * SIGINT and SIGTERM stay blocked but while ppoll() waits for pawd, from
+ * before the monitor request on: no signal is lost between checking the
+ * flag and sleeping, and one that comes while pawd has not answered yet
+ * ends pawctl as cleanly as one during the stream. No SA_RESTART, so
+ * ppoll returns EINTR.
+ */
+static void monitor_signals_on(struct monitor_signals *ms)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigset_t block;
+
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &block, &old_mask);
-	wait_mask = old_mask;
-	sigdelset(&wait_mask, SIGINT);
-	sigdelset(&wait_mask, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &block, &ms->old_mask);
+	ms->wait_mask = ms->old_mask;
+	sigdelset(&ms->wait_mask, SIGINT);
+	sigdelset(&ms->wait_mask, SIGTERM);
 	monitor_stop = 0;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
+	sigaction(SIGINT, &sa, &ms->old_int);
+	sigaction(SIGTERM, &sa, &ms->old_term);
+}
+
+static void monitor_signals_off(struct monitor_signals *ms)
+{
+	sigaction(SIGINT, &ms->old_int, NULL);
+	sigaction(SIGTERM, &ms->old_term, NULL);
+	pthread_sigmask(SIG_SETMASK, &ms->old_mask, NULL);
+}
+
+static int monitor_loop(struct pawctl *p, struct ctl_conn *c, __u32 count,
+			const sigset_t *wait_mask)
+{
+	__u32 n = 0;
+	int ret = PAWCTL_OK, err;
 
 	/* Runs until a signal, `count` events or pawd closing: it is a
 	 * stream by design, and each wait is interruptible. */
 	while (!monitor_stop && (!count || n < count)) {
 		json_t *ev = NULL;
 
-		err = ctl_recv(c, &ev, -1, &wait_mask);
+		err = ctl_recv(c, &ev, -1, wait_mask);
 		if (err == -EINTR)
 			continue;
 		if (err == -EPIPE || err == -ECONNRESET) {
@@ -164,10 +185,6 @@ static int monitor_loop(struct pawctl *p, struct ctl_conn *c, __u32 count)
 			break;
 		}
 	}
-
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 	return ret;
 }
 
@@ -175,6 +192,7 @@ int do_monitor(struct pawctl *p, int argc, char **argv)
 {
 	enum { K_DROPS, K_CALLS, K_PORTS, K_ALL, K_COUNT, K_HELP };
 	static const char *const kws[] = { "drops", "calls", "ports", "all", "count", "help" };
+	struct monitor_signals ms;
 	const char *events = NULL;
 	bool have_count = false;
 	__u32 count = 0;
@@ -202,11 +220,20 @@ int do_monitor(struct pawctl *p, int argc, char **argv)
 			return pawctl_duparg(p, "events", argv[0]);
 		events = kws[k];
 	}
+	monitor_signals_on(&ms);
+	p->wait_mask = &ms.wait_mask;
 	ret = pawctl_request(p, "monitor", json_pack("{ss}", "events", events ? events : "all"),
 			     &r);
-	if (ret)
-		return ret;
-	json_decref(r);
-	p->streamed = true;
-	return monitor_loop(p, p->conn, count);
+	p->wait_mask = NULL;
+	if (ret) {
+		/* interrupted before pawd answered: the user's stop */
+		if (monitor_stop)
+			ret = PAWCTL_OK;
+	} else {
+		json_decref(r);
+		p->streamed = true;
+		ret = monitor_loop(p, p->conn, count, &ms.wait_mask);
+	}
+	monitor_signals_off(&ms);
+	return ret;
 }

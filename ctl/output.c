@@ -205,7 +205,7 @@ static void table_free(struct out_table *t)
 		return;
 	for (size_t i = 0; i < TABLE_MAXCOL; i++)
 		free(t->head[i]);
-	for (size_t i = 0; i < t->nrows * TABLE_MAXCOL; i++)
+	for (size_t i = 0; t->cells && i < t->cap * TABLE_MAXCOL; i++)
 		free(t->cells[i]);
 	free(t->cells);
 	free(t);

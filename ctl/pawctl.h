@@ -53,6 +53,8 @@ struct pawctl {
 
 	/* control connection, opened on first use (ctlsock.c) */
 	struct ctl_conn *conn;
+	/* signal mask while waiting for pawd (ppoll); NULL: unchanged */
+	const void *wait_mask;
 };
 
 /* pawctl.c: the whole program. pawctl_main() uses stdout and stderr. */
