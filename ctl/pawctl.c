@@ -15,7 +15,7 @@ static void usage_main(FILE *f)
 	fprintf(f,
 		"Usage: pawctl [ OPTIONS ] OBJECT { COMMAND | help }\n"
 		"       pawctl [ OPTIONS ] help\n"
-		"where  OBJECT := { status | port | client | call | stats | monitor }\n"
+		"where  OBJECT := { status | port | client | call | stats | monitor | postbox }\n"
 		"       OPTIONS := { -j[son] | -p[retty] | -s[tats] | -S[ocket] PATH |\n"
 		"                    -V[ersion] | -h[elp] }\n");
 }
@@ -30,6 +30,7 @@ static void usage_all(FILE *f)
 	usage_call(f);
 	usage_stats(f);
 	usage_monitor(f);
+	usage_postbox(f);
 	fprintf(f,
 		"\n"
 		"  -j, --json        one JSON document per command (monitor: one object per line)\n"
@@ -57,6 +58,7 @@ static const struct pawctl_cmd objects[] = {
 	{ "call", do_call },
 	{ "stats", do_stats },
 	{ "monitor", do_monitor },
+	{ "postbox", do_postbox },
 	{ "help", do_help },
 };
 

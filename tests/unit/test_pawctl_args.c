@@ -182,7 +182,8 @@ static void test_port(void **state)
 	PARSES("port");
 	PARSES("port", "list");
 	PARSES("port", "l");
-	PARSES("po", "li");
+	PARSES("por", "li");
+	USAGE("object \"po\" is ambiguous: port, postbox", "po", "list");
 	PARSES("port", "add", "eth0");
 	PARSES("port", "add", "eth0", "mode", "native");
 	PARSES("port", "add", "eth0", "mode", "generic");
@@ -337,6 +338,141 @@ static void test_monitor(void **state)
 	USAGE("argument \"c\" is ambiguous: calls, count", "monitor", "c");
 }
 
+/* postbox: parsed fine, then the secret file is missing: exit 1. */
+#define NOKEY "/nonexistent/paw-test/alice.key"
+#define PB_PARSES(...) do {							\
+	struct run r_ = run("postbox", "name", "alice", "secret-file", NOKEY, __VA_ARGS__, NULL); \
+	if (r_.rc != 1 || !strstr(r_.err, "cannot read a secret from " NOKEY	\
+				  ": No such file or directory"))		\
+		fail_msg("%s:%d: rc %d, err '%s'", __FILE__, __LINE__, r_.rc, r_.err); \
+	run_free(&r_);								\
+} while (0)
+#define PB_USAGE(msg, ...) USAGE(msg, "postbox", "name", "alice", "secret-file", NOKEY, \
+				 __VA_ARGS__)
+
+static void test_postbox(void **state)
+{
+	(void)state;
+	PB_PARSES("status");
+	PB_PARSES("st");
+	PB_PARSES("register", "ipv4", "10.77.0.1");
+	PB_PARSES("register", "ipv4", "10.77.0.1", "mac", "02:00:00:00:0a:01", "allow",
+		  "bob,carol", "max-calls", "4", "postbox-max", "10", "retention", "3600");
+	PB_PARSES("register", "allow-all", "ipv4", "10.77.0.1");
+	PB_PARSES("register", "ipv4", "10.77.0.1", "allow-none", "max-calls", "0");
+	PB_PARSES("set", "allow-all");
+	PB_PARSES("set", "max-calls", "2", "retention", "0");
+	PB_PARSES("call", "bob");
+	PB_PARSES("hangup", "bob");
+	PB_PARSES("ha", "bob");
+	PB_USAGE("argument \"h\" is ambiguous: hangup, help", "h");
+	PB_PARSES("post", "bob", "hello");
+	PB_PARSES("post", "bob", "hello", "there", "bob");
+	PB_PARSES("fetch");
+	PB_PARSES("fetch", "max", "5");
+	PB_PARSES("fetch", "ack");
+	PB_PARSES("fetch", "ack", "max", "32");
+	PB_PARSES("ack", "1", "2", "18446744073709551615");
+	/* options in any order before the verb */
+	{
+		struct run r = run("postbox", "tcp", "secret-file", NOKEY, "server", "[::1]:5353",
+				   "timeout", "100", "retries", "0", "name", "alice", "status", NULL);
+
+		assert_int_equal(r.rc, 1);
+		assert_non_null(strstr(r.err, "cannot read a secret"));
+		run_free(&r);
+	}
+	HELP("name NAME secret-file PATH VERB", "postbox", "help");
+	HELP("name NAME secret-file PATH VERB", "postbox", "name", "alice", "help");
+
+	USAGE("object \"p\" is ambiguous: port, postbox", "p");
+	USAGE("command line is not complete", "postbox");
+	USAGE("command line is not complete", "postbox", "name", "alice");
+	USAGE("command line is not complete", "postbox", "name");
+	USAGE("argument \"name\" is required", "postbox", "secret-file", NOKEY, "status");
+	USAGE("argument \"secret-file\" is required", "postbox", "name", "alice", "status");
+	USAGE("argument \"a b\" is wrong: NAME must be", "postbox", "name", "a b", "status");
+	USAGE("duplicate \"name\"", "postbox", "name", "alice", "name", "bob", "status");
+	USAGE("duplicate \"udp|tcp\"", "postbox", "udp", "tcp", "status");
+	USAGE("duplicate \"server\"", "postbox", "server", "a", "server", "b", "status");
+	USAGE("argument \"s\" is ambiguous: server, secret-file, set, status", "postbox", "s");
+	USAGE("unexpected argument \"shout\"", "postbox", "shout");
+	USAGE("argument \"0\" is wrong: not a number in 1-600000",
+	      "postbox", "timeout", "0", "status");
+	USAGE("argument \"101\" is wrong", "postbox", "retries", "101", "status");
+
+	PB_USAGE("argument \"ipv4\" is required", "register");
+	PB_USAGE("argument \"10.0.0\" is wrong: not an IPv4 address", "register", "ipv4", "10.0.0");
+	PB_USAGE("argument \"02:00\" is wrong: not a MAC address",
+		 "register", "ipv4", "10.77.0.1", "mac", "02:00");
+	PB_USAGE("duplicate \"allow\"", "register", "ipv4", "10.77.0.1", "allow", "bob",
+		 "allow-all");
+	PB_USAGE("duplicate \"allow\"", "set", "allow-all", "allow-none");
+	PB_USAGE("duplicate \"max-calls\"", "set", "max-calls", "1", "max-calls", "2");
+	PB_USAGE("duplicate \"ipv4\"", "register", "ipv4", "10.77.0.1", "ipv4", "10.77.0.2");
+	PB_USAGE("argument \"b b\" is wrong: each allowed NAME must be", "set", "allow", "bob,b b");
+	PB_USAGE("argument \",\" is wrong: allow takes NAME,...", "set", "allow", ",");
+	PB_USAGE("argument \"x\" is wrong: not a number", "set", "max-calls", "x");
+	PB_USAGE("argument \"-1\" is wrong", "set", "retention", "-1");
+	PB_USAGE("argument \"4294967296\" is wrong", "set", "postbox-max", "4294967296");
+	PB_USAGE("set needs at least one of", "set");
+	PB_USAGE("unexpected argument \"ipv4\"", "set", "ipv4", "10.77.0.1");	/* register's */
+	PB_USAGE("command line is not complete", "set", "max-calls");
+	PB_USAGE("argument \"PEER\" is required", "call");
+	PB_USAGE("argument \"PEER\" is required", "hangup");
+	PB_USAGE("argument \"PEER\" is required", "post");
+	PB_USAGE("argument \"TEXT\" is required", "post", "bob");
+	PB_USAGE("unexpected argument \"carol\"", "call", "bob", "carol");
+	PB_USAGE("argument \"bo b\" is wrong: PEER must be", "call", "bo b");
+	PB_USAGE("argument \"0\" is wrong: not a number in 1-32", "fetch", "max", "0");
+	PB_USAGE("argument \"33\" is wrong", "fetch", "max", "33");
+	PB_USAGE("duplicate \"ack\"", "fetch", "ack", "ack");
+	PB_USAGE("unexpected argument \"all\"", "fetch", "all");
+	PB_USAGE("argument \"ID\" is required", "ack");
+	PB_USAGE("argument \"x1\" is wrong: an ID is a message number", "ack", "1", "x1");
+	PB_USAGE("argument \"0\" is wrong: an ID", "ack", "0");
+	PB_USAGE("unexpected argument \"now\"", "status", "now");
+	{
+		/* a message is at most PAW_PB_TEXT_MAX bytes, joined words too */
+		char big[1002];
+
+		memset(big, 'x', sizeof(big) - 1);
+		big[1001] = '\0';
+		PB_USAGE("a message is at most 1000 bytes", "post", "bob", big);
+		big[1000] = '\0';
+		PB_PARSES("post", "bob", big);
+		big[999] = '\0';
+		PB_USAGE("a message is at most 1000 bytes", "post", "bob", big, "y");
+		PB_PARSES("post", "bob", big, "");	/* 999 + the space */
+	}
+	{
+		/* ack takes at most PAW_PB_ACK_MAX ids */
+		char *argv[80];
+		struct run r = { 0 };
+		FILE *out, *err;
+		int argc = 0;
+
+		argv[argc++] = "pawctl";
+		argv[argc++] = "postbox";
+		argv[argc++] = "name";
+		argv[argc++] = "alice";
+		argv[argc++] = "secret-file";
+		argv[argc++] = NOKEY;
+		argv[argc++] = "ack";
+		for (int i = 0; i < 65; i++)
+			argv[argc++] = "7";
+		argv[argc] = NULL;
+		out = open_memstream(&r.out, &r.out_len);
+		err = open_memstream(&r.err, &r.err_len);
+		r.rc = pawctl_run(out, err, argc, argv);
+		fclose(out);
+		fclose(err);
+		assert_int_equal(r.rc, 2);
+		assert_non_null(strstr(r.err, "at most 64 IDs at once"));
+		run_free(&r);
+	}
+}
+
 static void test_match(void **state)
 {
 	static const char *const names[] = { "add", "del", "delete", "list" };
@@ -363,6 +499,7 @@ int main(void)
 		cmocka_unit_test(test_call),
 		cmocka_unit_test(test_stats),
 		cmocka_unit_test(test_monitor),
+		cmocka_unit_test(test_postbox),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
