@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -26,9 +27,10 @@ struct ctl_conn {
 	char buf[CTL_LINE_MAX + 1];
 };
 
-int ctl_open(struct ctl_conn **cp, const char *path)
+int ctl_open(struct ctl_conn **cp, const char *path, int timeout_ms)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = timeout_ms / 1000, .tv_usec = timeout_ms % 1000 * 1000 };
 	_cleanup_close_ int fd = -1;
 	struct ctl_conn *c;
 	int err;
@@ -39,9 +41,14 @@ int ctl_open(struct ctl_conn **cp, const char *path)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
+	/* A pawd that stopped accepting leaves connect() waiting for room
+	 * in its backlog, and one that stopped reading leaves send()
+	 * waiting for room in its buffer: both waits end with this. */
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)))
+		return -errno;
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
 		err = -errno;
-		return err;
+		return err == -EAGAIN ? -ETIMEDOUT : err;
 	}
 	c = malloc(sizeof(*c));
 	if (!c)
@@ -93,7 +100,7 @@ int ctl_send(struct ctl_conn *c, const char *cmd, json_t *args, json_int_t *id)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			err = -errno;
+			err = errno == EAGAIN ? -ETIMEDOUT : -errno;
 			break;
 		}
 		off += (size_t)n;
@@ -176,6 +183,9 @@ int pawctl_conn_error(struct pawctl *p, int err)
 	case -ECONNREFUSED:
 		hint = " (is pawd running?)";
 		break;
+	case -ETIMEDOUT:
+		hint = " (pawd is not accepting connections)";
+		break;
 	case -EACCES:
 	case -EPERM:
 		hint = " (only root or pawd's control group may use it)";
@@ -238,7 +248,7 @@ int pawctl_request(struct pawctl *p, const char *cmd, json_t *args, json_t **res
 
 	*result = NULL;
 	if (!p->conn) {
-		err = ctl_open(&p->conn, p->sock_path);
+		err = ctl_open(&p->conn, p->sock_path, p->timeout_ms);
 		if (err) {
 			json_decref(args);
 			return pawctl_conn_error(p, err);

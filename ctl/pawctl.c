@@ -185,8 +185,12 @@ int pawctl_run(FILE *out, FILE *err, int argc, char **argv)
 	n = parse_options(&p, argc - 1, argv + 1, &done);
 	if (n < 0)
 		return -n;
-	if (done)
-		return fflush(out) ? PAWCTL_FAIL : PAWCTL_OK;
+	if (done) {
+		if (!fflush(out))
+			return PAWCTL_OK;
+		pawctl_error(&p, "cannot write the output: %s", strerror(errno));
+		return PAWCTL_FAIL;
+	}
 	argc -= n + 1;
 	argv += n + 1;
 	if (argc <= 0) {
@@ -197,8 +201,14 @@ int pawctl_run(FILE *out, FILE *err, int argc, char **argv)
 			      argc, argv);
 	pawctl_disconnect(&p);
 	if (ret == PAWCTL_OK) {
-		if (out_finish(&p))
+		int err = out_finish(&p);
+
+		/* e.g. stdout is a full disk: say so, not exit 1 silently */
+		if (err) {
+			if (err != -ENOMEM)
+				pawctl_error(&p, "cannot write the output: %s", strerror(-err));
 			ret = PAWCTL_FAIL;
+		}
 	} else {
 		out_discard(&p);
 	}

@@ -173,7 +173,9 @@ char *fmt_duration_s(__u64 s, char *buf, size_t len);
 /* ---- control socket (ctlsock.c) ---- */
 
 /* 0, or -errno: connecting, sending, or a malformed/oversized answer. */
-int ctl_open(struct ctl_conn **cp, const char *path);
+/* timeout_ms bounds connecting and each send (a pawd that stopped
+ * accepting or reading): -ETIMEDOUT. */
+int ctl_open(struct ctl_conn **cp, const char *path, int timeout_ms);
 void ctl_close(struct ctl_conn *c);
 int ctl_send(struct ctl_conn *c, const char *cmd, json_t *args, json_int_t *id);
 /* One line, parsed. timeout_ms < 0 waits without limit; -ETIMEDOUT,

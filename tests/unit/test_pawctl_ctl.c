@@ -1199,13 +1199,51 @@ static void test_recv_timeout(void **state)
 
 	(void)state;
 	fake_start(&f);
-	assert_int_equal(ctl_open(&c, f.path), 0);
+	assert_int_equal(ctl_open(&c, f.path, 1000), 0);
 	/* nothing sent: the fake says nothing either */
 	assert_int_equal(ctl_recv(c, &msg, 50, NULL), -ETIMEDOUT);
 	assert_null(msg);
 	ctl_close(c);
 	fake_stop(&f);
-	assert_int_equal(ctl_open(&c, "/nonexistent/pawd.sock"), -ENOENT);
+	assert_int_equal(ctl_open(&c, "/nonexistent/pawd.sock", 1000), -ENOENT);
+}
+
+/* A pawd that no longer accepts: its backlog fills and connect() would
+ * wait for room forever; pawctl gives up after its timeout. */
+static void test_connect_timeout(void **state)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[] = "/tmp/pawctl-backlog.XXXXXX";
+	struct ctl_conn *c[4] = { 0 };
+	struct pawctl p = { 0 };
+	int lfd, err = 0, n;
+	char *msg = NULL;
+	size_t len;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/pawd.sock", dir);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(lfd, 0), 0);
+	/* a backlog of 0 still queues one or two: fill it, bounded */
+	for (n = 0; n < 4; n++) {
+		err = ctl_open(&c[n], sa.sun_path, 100);
+		if (err)
+			break;
+	}
+	assert_int_equal(err, -ETIMEDOUT);
+	p.sock_path = sa.sun_path;
+	p.err = open_memstream(&msg, &len);
+	assert_int_equal(pawctl_conn_error(&p, err), 1);
+	fclose(p.err);
+	assert_non_null(strstr(msg, "Connection timed out (pawd is not accepting connections)"));
+	free(msg);
+	for (int i = 0; i < n; i++)
+		ctl_close(c[i]);
+	close(lfd);
+	unlink(sa.sun_path);
+	rmdir(dir);
 }
 
 /* ---- monitor ---- */
@@ -1349,6 +1387,7 @@ int main(void)
 		cmocka_unit_test(test_denied_peer),
 		cmocka_unit_test(test_unreachable),
 		cmocka_unit_test(test_recv_timeout),
+		cmocka_unit_test(test_connect_timeout),
 		cmocka_unit_test(test_monitor_count),
 		cmocka_unit_test(test_monitor_end),
 		cmocka_unit_test(test_monitor_refused),
