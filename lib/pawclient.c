@@ -445,11 +445,12 @@ int pawclient_open(struct pawclient **cp, const struct pawclient_opts *o)
 	struct pawclient *c = NULL;
 	int err;
 
+	if (cp)
+		*cp = NULL;
 	if (!cp || !o || !o->name || !paw_name_valid(o->name) ||
 	    strlen(o->name) > PAW_PB_NAME_MAX || !o->secret == !o->secret_file ||
 	    o->timeout_ms < 0)
 		return -EINVAL;
-	*cp = NULL;
 	if (sodium_init() < 0)
 		return -EIO;
 	c = calloc(1, sizeof(*c));
