@@ -7,6 +7,9 @@
  * attempt lasts timeout_ms, a TCP exchange (connect, send, receive) too.
  * Sockets are non-blocking and waited on with poll(), so a server that
  * stops in the middle of a message costs a timeout, never a hang.
+ *
+ * A struct pawclient holds one request in flight and its buffers: one per
+ * thread, or a lock around it.
  */
 #include <errno.h>
 #include <netdb.h>
