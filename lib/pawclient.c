@@ -7,6 +7,9 @@
  * attempt lasts timeout_ms, a TCP exchange (connect, send, receive) too.
  * Sockets are non-blocking and waited on with poll(), so a server that
  * stops in the middle of a message costs a timeout, never a hang.
+ *
+ * A struct pawclient holds one request in flight and its buffers: one per
+ * thread, or a lock around it.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -445,11 +448,12 @@ int pawclient_open(struct pawclient **cp, const struct pawclient_opts *o)
 	struct pawclient *c = NULL;
 	int err;
 
+	if (cp)
+		*cp = NULL;
 	if (!cp || !o || !o->name || !paw_name_valid(o->name) ||
 	    strlen(o->name) > PAW_PB_NAME_MAX || !o->secret == !o->secret_file ||
 	    o->timeout_ms < 0)
 		return -EINVAL;
-	*cp = NULL;
 	if (sodium_init() < 0)
 		return -EIO;
 	c = calloc(1, sizeof(*c));
