@@ -136,6 +136,8 @@ static int fail(struct parse *p, const char *key, const char *fmt, ...)
 
 /* ---- value parsers ---- */
 
+#define IFNAME_RULE "is not an interface name (1-%d characters, no '/', ':' or spaces)"
+
 static bool ifname_valid(const char *s)
 {
 	size_t n = strlen(s);
@@ -318,8 +320,7 @@ static int key_peer(struct parse *p, const struct key *k, const char *val, void 
 	struct paw_cfg_port *port = dst;
 
 	if (!ifname_valid(val))
-		return fail(p, k->name, "'%s' is not an interface name (1-%d characters, no '/', ':' or spaces)",
-			    val, IF_NAMESIZE - 1);
+		return fail(p, k->name, "'%s' " IFNAME_RULE, val, IF_NAMESIZE - 1);
 	if (!strcmp(val, port->name))
 		return fail(p, k->name, "'%s' is the port itself", val);
 	snprintf(port->peer, sizeof(port->peer), "%s", val);
@@ -331,7 +332,8 @@ static int key_peer_netns(struct parse *p, const struct key *k, const char *val,
 	struct paw_cfg_port *port = dst;
 
 	if (!netns_name_valid(val, sizeof(port->peer_netns)))
-		return fail(p, k->name, "'%s' is not a network namespace name (1-%zu characters, no '/' or spaces)",
+		return fail(p, k->name,
+			    "'%s' is not a network namespace name (1-%zu characters, no '/' or spaces)",
 			    val, sizeof(port->peer_netns) - 1);
 	snprintf(port->peer_netns, sizeof(port->peer_netns), "%s", val);
 	return 0;
@@ -558,8 +560,7 @@ static int open_port(struct parse *p, const char *name, const char *hdr)
 	struct paw_cfg_port *port;
 
 	if (!ifname_valid(name))
-		return fail(p, hdr, "'%s' is not an interface name (1-%d characters, no '/', ':' or spaces)",
-			    name, IF_NAMESIZE - 1);
+		return fail(p, hdr, "'%s' " IFNAME_RULE, name, IF_NAMESIZE - 1);
 	for (int i = 0; i < cfg->n_ports; i++)
 		if (!strcmp(cfg->ports[i].name, name))
 			return fail(p, hdr, "port '%s' is already defined at line %d", name,
@@ -798,8 +799,8 @@ static int finish_ports(struct parse *p)
 		}
 		if (!seen[PK_PEER]) {
 			if (strlen(port->name) + strlen("-peer") >= IF_NAMESIZE) {
-				snprintf(msg, sizeof(msg),
-					 "'%s-peer' is too long for an interface name (at most %d characters): set peer",
+				snprintf(msg, sizeof(msg), "'%s-peer' is too long for an interface name "
+					 "(at most %d characters): set peer",
 					 port->name, IF_NAMESIZE - 1);
 				return fail_at(p, port->line, "peer", msg);
 			}
@@ -825,7 +826,8 @@ static int finish_ports(struct parse *p)
 			}
 			if (j < i && b->create == PAW_PORT_VETH && !b->peer_netns[0] &&
 			    !strcmp(a->peer, b->peer)) {
-				snprintf(msg, sizeof(msg), "'%s' is also the peer of [port %s] (line %d)",
+				snprintf(msg, sizeof(msg),
+					 "'%s' is also the peer of [port %s] (line %d)",
 					 a->peer, b->name, b->line);
 				return fail_at(p, line, "peer", msg);
 			}
