@@ -3,6 +3,7 @@
 #   bpf/X.bpf.c -> build/X.bpf.o -> build/X.skel.h -> userspace objects.
 # `make V=1` shows the commands.
 
+.DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
 .SUFFIXES:
 
@@ -20,7 +21,7 @@ DESTDIR ?=
 
 # config.mk comes from ./configure, run on demand. The goals that first
 # install Debian packages must not need it before they have.
-ENTRY_GOALS := clean distclean deps help check
+ENTRY_GOALS := clean distclean deps help check demo demo-clean
 ifeq ($(filter $(ENTRY_GOALS),$(MAKECMDGOALS)),)
 -include config.mk
 config.mk: configure
@@ -43,7 +44,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
 
 # ---- datapath ----
 
-BPF_OBJS := $(BUILD)/switchboard.bpf.o
+BPF_OBJS := $(BUILD)/switchboard.bpf.o $(BUILD)/pass.bpf.o
 BPF_HDRS := include/paw/abi.h $(wildcard bpf/lib/*.h)
 
 $(BUILD):
@@ -77,6 +78,7 @@ ALL_LIBS := $(LIBBPF_LIBS) $(LIBMNL_LIBS) $(LIBNL_ROUTE_LIBS) $(JANSSON_LIBS) \
 
 $(BUILD)/lib/%.o: lib/%.c $(HDRS) | $(BUILD)
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(USER_CFLAGS) $(DEP_CFLAGS) -fPIC -c $< -o $@
 
 $(LIBPAW): $(LIB_OBJS)
@@ -107,6 +109,7 @@ PAWD := $(if $(DAEMON_SRCS),$(BUILD)/pawd)
 
 $(BUILD)/daemon/%.o: daemon/%.c $(HDRS) $(BUILD)/switchboard.skel.h | $(BUILD)
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(USER_CFLAGS) $(DEP_CFLAGS) -Idaemon -c $< -o $@
 
 $(LIBPAWD): $(filter-out $(BUILD)/daemon/main.o,$(DAEMON_OBJS))
@@ -126,6 +129,7 @@ PAWCTL := $(if $(CTL_SRCS),$(BUILD)/pawctl)
 
 $(BUILD)/ctl/%.o: ctl/%.c $(HDRS) | $(BUILD)
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(USER_CFLAGS) $(DEP_CFLAGS) -Ictl -c $< -o $@
 
 $(LIBPAWCTL): $(filter-out $(BUILD)/ctl/main.o,$(CTL_OBJS))
@@ -148,6 +152,7 @@ TEST_BINS := $(BUILD)/tests/test_datapath $(BUILD)/tests/test_smoke $(UNIT_BINS)
 $(BUILD)/tests/test_unit_%: tests/unit/test_%.c $(wildcard tests/unit/*.h) \
 		$(if $(DAEMON_SRCS),$(LIBPAWD)) $(if $(CTL_SRCS),$(LIBPAWCTL)) $(LIBPAW) | $(BUILD)
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(USER_CFLAGS) $(DEP_CFLAGS) -Idaemon -Ictl -Itests/unit $< -o $@ \
 		$(USER_LDFLAGS) $(if $(DAEMON_SRCS),$(LIBPAWD)) $(if $(CTL_SRCS),$(LIBPAWCTL)) \
 		$(TEST_LIBS)
@@ -155,10 +160,12 @@ $(BUILD)/tests/test_unit_%: tests/unit/test_%.c $(wildcard tests/unit/*.h) \
 $(BUILD)/tests/test_datapath: tests/datapath/test_datapath.c tests/datapath/frames.h \
 		$(LIBPAW) | $(BUILD)
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(USER_CFLAGS) -Itests/datapath $< -o $@ $(USER_LDFLAGS) $(TEST_LIBS)
 
 $(BUILD)/tests/test_smoke: tests/datapath/test_smoke.c $(LIBPAW) | $(BUILD)
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(USER_CFLAGS) $< -o $@ $(USER_LDFLAGS) $(TEST_LIBS)
 
 # Fragments owned by their directories (benchmarks, the VM image).
@@ -166,7 +173,7 @@ $(BUILD)/tests/test_smoke: tests/datapath/test_smoke.c $(LIBPAW) | $(BUILD)
 
 # ---- top-level targets ----
 
-.PHONY: all bpf check deps clean distclean help
+.PHONY: all bpf check deps clean distclean help demo demo-clean install
 
 all: bpf $(LIBPAW) $(LIBPAWCLIENT) $(PAWD) $(PAWCTL) $(TEST_BINS) $(EXTRA_ALL)
 
@@ -179,6 +186,35 @@ deps:
 check: deps
 	$(MAKE) all
 	tests/run.sh
+
+# The README's main job.
+demo: deps
+	$(MAKE) all
+	scripts/demo.sh
+
+# What an interrupted demo left: its namespaces, pins and pawd.
+demo-clean:
+	-for f in /tmp/paw-demo.*/pawd.pid; do [ -f "$$f" ] && kill -9 "$$(cat $$f)"; done; true
+	-for ns in $$(ip netns list | awk '{print $$1}' | grep '^paw-demo-'); do \
+		ip netns del $$ns; rm -rf /etc/netns/$$ns; done; true
+	-rm -rf /sys/fs/bpf/paw-demo-* /tmp/paw-demo.*
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin \
+		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/paw $(DESTDIR)/etc/paw \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system
+	install -m 0755 $(BUILD)/pawctl $(DESTDIR)$(PREFIX)/bin/pawctl
+	install -m 0755 $(BUILD)/pawd $(DESTDIR)$(PREFIX)/sbin/pawd
+	install -m 0644 man/pawctl.8 man/pawd.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 completion/pawctl.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/pawctl
+	install -m 0644 $(BUILD)/libpawclient.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 0755 $(BUILD)/libpawclient.so $(DESTDIR)$(PREFIX)/lib/libpawclient.so.1
+	ln -sf libpawclient.so.1 $(DESTDIR)$(PREFIX)/lib/libpawclient.so
+	install -m 0644 include/paw/pawclient.h include/paw/postbox.h $(DESTDIR)$(PREFIX)/include/paw/
+	sed "s|@SBINDIR@|$(PREFIX)/sbin|" daemon/pawd.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/pawd.service
+	[ -e $(DESTDIR)/etc/paw/pawd.conf ] || install -m 0644 daemon/pawd.conf $(DESTDIR)/etc/paw/pawd.conf
 
 clean:
 	$(call msg,CLEAN,$(BUILD))

@@ -43,7 +43,7 @@ void paw_vlog(int level, const char *fmt, va_list ap)
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 	static const char *const tag[] = { "error: ", "warning: ", "", "debug: " };
 
-	if (level > L.level)
+	if (level > L.level || !fmt)
 		return;
 	if (level < PAW_LOG_ERR)
 		level = PAW_LOG_ERR;

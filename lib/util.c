@@ -14,16 +14,22 @@
 
 #include "util.h"
 
+/* ASCII only, whatever the locale says isalnum() means. */
+static bool ascii_alnum(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
 bool paw_name_valid(const char *name)
 {
 	size_t n = name ? strlen(name) : 0;
 
-	if (n == 0 || n > PAW_NAME_MAX || !isalnum((unsigned char)name[0]))
+	if (n == 0 || n > PAW_NAME_MAX || !ascii_alnum(name[0]))
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = name[i];
 
-		if (!isalnum(c) && c != '.' && c != '_' && c != '-')
+		if (!ascii_alnum(c) && c != '.' && c != '_' && c != '-')
 			return false;
 	}
 	return true;
