@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Port setup through rtnetlink: libmnl underneath (every request with
- * NLM_F_ACK, NETLINK_EXT_ACK and NETLINK_CAP_ACK on, replies matched on
- * sequence number and port id), libnl-route-3 where it replaces code we
- * would otherwise write (veth creation). Operates in the calling
- * thread's network namespace.
+ * Port setup through rtnetlink on libmnl: every request with NLM_F_ACK,
+ * NETLINK_EXT_ACK and NETLINK_CAP_ACK on, replies matched on sequence
+ * number and port id. (libnl-route-3 would save a few lines of veth
+ * nesting but cannot hand back the kernel's extack text; see nl.c.)
+ * Operates in the calling thread's network namespace.
  *
  * Errors: 0 or a negative errno; the kernel's extended-ack text, when it
  * gave one, is in paw_nl_errmsg() until the next request.

@@ -157,7 +157,10 @@ static int pin_dir_prepare(const char *dir, const struct paw_sb_opts *o)
 		if (mkdir(path, 0700) && errno != EEXIST) {
 			int err = -errno;
 
-			seterr(o, "cannot create '%s': %s", path, strerror(-err));
+			seterr(o, "cannot create '%s': %s%s", path, strerror(-err),
+			       err == -ENOENT || err == -EPERM ?
+			       " (no bpffs at /sys/fs/bpf? `ip netns exec` remounts /sys: "
+			       "use `nsenter --net=/var/run/netns/NAME` to run pawd in a netns)" : "");
 			return err;
 		}
 		*p = '/';
