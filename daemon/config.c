@@ -572,6 +572,8 @@ static int open_port(struct parse *p, const char *name, const char *hdr)
 	snprintf(port->name, sizeof(port->name), "%s", name);
 	port->create = PAW_PORT_EXISTING;
 	port->xdp_mode = PAW_XDP_AUTO;
+	/* Clients share a subnet: each port answers ARP for the others. */
+	port->proxy_arp = true;
 	port->line = p->lineno;
 	p->port = cfg->n_ports++;
 	p->sect = S_PORT;

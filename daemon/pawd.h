@@ -41,6 +41,7 @@ struct pawd_port {
 	bool up;		/* exists, IFF_UP */
 	bool attached;		/* the Switchboard runs on it */
 	bool blocked;		/* a foreign XDP program is there: never replaced */
+	bool owned;		/* a veth pawd creates: its far end is made ready */
 	enum paw_xdp_mode mode;	/* asked for */
 	enum paw_xdp_mode used;	/* what the kernel took */
 	const struct paw_cfg_port *cfg;	/* NULL for runtime ports */

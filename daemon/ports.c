@@ -147,6 +147,7 @@ static void port_configure(struct pawd *d, struct pawd_port *p)
 /* The port exists: configure, attach, program; its clients come online. */
 static int port_activate(struct pawd *d, struct pawd_port *p, const struct paw_nl_link *l)
 {
+	enum paw_xdp_mode mode;
 	int err;
 
 	p->ifindex = l->ifindex;
@@ -165,7 +166,13 @@ static int port_activate(struct pawd *d, struct pawd_port *p, const struct paw_n
 	if (p->cfg && p->cfg->mtu)
 		p->mtu = p->cfg->mtu;
 
-	err = paw_sb_attach(d->sb, p->ifindex, p->mode, &p->used);
+	mode = p->mode;
+	/* Native XDP on a veth works only with a prepared far end (see
+	 * veth_create()); on a veth pawd did not make, auto means generic.
+	 * xdp_mode = native still asks for native, at the user's word. */
+	if (mode == PAW_XDP_AUTO && !strcmp(l->kind, "veth") && !p->owned)
+		mode = PAW_XDP_GENERIC;
+	err = paw_sb_attach(d->sb, p->ifindex, mode, &p->used);
 	if (err == -EBUSY) {
 		if (!p->blocked)
 			pr_err("Couldn't attach on '%s': it runs an XDP program pawd did not "
@@ -212,25 +219,71 @@ static void port_deactivate(struct pawd *d, struct pawd_port *p, bool gone)
 	port_event(d, gone ? "gone" : "down", p->name);
 }
 
-static int port_create(struct pawd *d, const struct paw_cfg_port *pc)
+/*
+ * Make the far end of a veth pawd creates ready for native XDP before it
+ * leaves for the client's namespace: native redirects into a veth are
+ * delivered only to a peer running XDP, and lose CHECKSUM_PARTIAL, so the
+ * peer gets the pass program and computes its own checksums.
+ */
+static int veth_create(struct pawd *d, const struct paw_cfg_port *pc)
 {
 	_cleanup_close_ int nsfd = -1;
-	char path[128];
+	struct paw_nl_link peer;
+	char tmp[IF_NAMESIZE], path[128];
+	const char *local = pc->peer;
+	int err;
+
+	if (pc->peer_netns[0]) {
+		snprintf(path, sizeof(path), "/var/run/netns/%s", pc->peer_netns);
+		nsfd = open(path, O_RDONLY | O_CLOEXEC);
+		if (nsfd < 0) {
+			err = -errno;
+			pr_err("Couldn't open netns '%s' for %s's peer: %s", pc->peer_netns,
+			       pc->name, strerror(-err));
+			return err;
+		}
+		/* A name of its own while it is here (its real one, say eth0,
+		 * may be taken in this namespace). */
+		snprintf(tmp, sizeof(tmp), "pawp%08x", (unsigned)paw_mono_ms());
+		local = tmp;
+	}
+	err = paw_nl_veth_add(d->nl, pc->name, local, -1);
+	if (err)
+		return err;
+	err = paw_nl_link_get(d->nl, local, &peer);
+	if (err)
+		return err;
+	err = paw_xdp_attach_pass(d->sb, peer.ifindex, PAW_XDP_NATIVE);
+	if (err)
+		pr_warn("Couldn't attach the pass program to %s's peer: %s", pc->name,
+			strerror(-err));
+	err = paw_ethtool_tx_csum(local, false);
+	if (err)
+		pr_warn("Couldn't turn off %s's peer TX checksum offload: %s", pc->name,
+			strerror(-err));
+	paw_nl_link_set_up(d->nl, peer.ifindex, true);
+	if (nsfd >= 0) {
+		err = paw_nl_link_set_netns(d->nl, peer.ifindex, nsfd, pc->peer);
+		if (err) {
+			pr_err("Couldn't move %s's peer into netns '%s': %s %s", pc->name,
+			       pc->peer_netns, strerror(-err), paw_nl_errmsg(d->nl));
+			paw_nl_link_del(d->nl, peer.ifindex);
+			return err;
+		}
+	}
+	return 0;
+}
+
+static int port_create(struct pawd *d, const struct paw_cfg_port *pc)
+{
+	struct paw_nl_link l;
 	int err;
 
 	switch (pc->create) {
 	case PAW_PORT_VETH:
-		if (pc->peer_netns[0]) {
-			snprintf(path, sizeof(path), "/var/run/netns/%s", pc->peer_netns);
-			nsfd = open(path, O_RDONLY | O_CLOEXEC);
-			if (nsfd < 0) {
-				err = -errno;
-				pr_err("Couldn't open netns '%s' for %s's peer: %s", pc->peer_netns,
-				       pc->name, strerror(-err));
-				return err;
-			}
-		}
-		err = paw_nl_veth_add(d->nl, pc->name, pc->peer, nsfd);
+		if (paw_nl_link_get(d->nl, pc->name, &l) == 0)
+			return 0;	/* made by an earlier pawd */
+		err = veth_create(d, pc);
 		break;
 	case PAW_PORT_TAP:
 		err = paw_tap_add(pc->name);
@@ -256,7 +309,7 @@ static struct pawd_port *port_new(struct pawd *d, const char *name)
 		return NULL;
 	p = &d->ports[d->n_ports++];
 	memset(p, 0, sizeof(*p));
-	snprintf(p->name, sizeof(p->name), "%s", name);
+	memcpy(p->name, name, strnlen(name, sizeof(p->name) - 1));
 	return p;
 }
 
@@ -312,6 +365,7 @@ int ports_start(struct pawd *d)
 		p->configured = true;
 		p->cfg = pc;
 		p->mode = pc->xdp_mode;
+		p->owned = pc->create == PAW_PORT_VETH;
 		port_create(d, pc);
 		port_bring_up(d, p);
 	}
@@ -496,6 +550,7 @@ int ports_reload(struct pawd *d)
 		p->configured = true;
 		p->cfg = pc;
 		p->mode = pc->xdp_mode;
+		p->owned = pc->create == PAW_PORT_VETH;
 		port_create(d, pc);
 		port_bring_up(d, p);
 	}

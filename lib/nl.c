@@ -39,6 +39,8 @@
 #include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 #include <linux/if_tun.h>
 #include <linux/neighbour.h>
 #include <linux/netlink.h>
@@ -473,6 +475,39 @@ int paw_nl_link_set_mtu(struct paw_nl *nl, __u32 ifindex, __u32 mtu)
 }
 
 /* ---- addresses, routes, neighbours ---- */
+
+int paw_nl_link_set_netns(struct paw_nl *nl, __u32 ifindex, int netns_fd, const char *name)
+{
+	struct nlmsghdr *nlh;
+
+	if (!nl || ifindex == 0 || ifindex > INT32_MAX || netns_fd < 0 ||
+	    (name && (!name[0] || strlen(name) >= IF_NAMESIZE)))
+		return -EINVAL;
+	nlh = link_req(nl, RTM_NEWLINK, ifindex, NULL);
+	mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, netns_fd);
+	/* The kernel renames it on arrival: no clash in either namespace. */
+	if (name)
+		mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	return nl_talk(nl, nlh, NULL, NULL);
+}
+
+int paw_ethtool_tx_csum(const char *name, bool on)
+{
+	struct ethtool_value ev = { .cmd = ETHTOOL_STXCSUM, .data = on };
+	struct ifreq ifr = { 0 };
+	_cleanup_close_ int fd = -1;
+
+	if (!name || !name[0] || strlen(name) >= IFNAMSIZ)
+		return -EINVAL;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	memcpy(ifr.ifr_name, name, strlen(name));
+	ifr.ifr_data = (void *)&ev;
+	if (ioctl(fd, SIOCETHTOOL, &ifr))
+		return -errno;
+	return 0;
+}
 
 static int addr_len(int family)
 {

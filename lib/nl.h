@@ -45,6 +45,11 @@ int paw_tap_add(const char *name);
 int paw_nl_link_del(struct paw_nl *nl, __u32 ifindex);
 int paw_nl_link_set_up(struct paw_nl *nl, __u32 ifindex, bool up);
 int paw_nl_link_set_mtu(struct paw_nl *nl, __u32 ifindex, __u32 mtu);
+/* Move a link into the network namespace of netns_fd, named `name` there
+ * (NULL: keeps its name). */
+int paw_nl_link_set_netns(struct paw_nl *nl, __u32 ifindex, int netns_fd, const char *name);
+/* Turn a device's TX checksum offload on or off (SIOCETHTOOL). */
+int paw_ethtool_tx_csum(const char *name, bool on);
 
 /* Addresses: family AF_INET or AF_INET6, addr points at in_addr/in6_addr.
  * Adding one that exists is not an error. IPv6 addresses are added

@@ -87,7 +87,11 @@ cleanup() {
 		kill -KILL "$PAWD_PID" 2>/dev/null
 		wait "$PAWD_PID" 2>/dev/null
 	fi
-	jobs -p | xargs -r kill 2>/dev/null
+	# Background jobs, and what a backgrounded function started under them.
+	for j in $(jobs -p); do
+		pkill -P "$j" 2>/dev/null
+		kill "$j" 2>/dev/null
+	done
 	wait 2>/dev/null
 	if [ -d "$PIN" ] && [ -x "$BUILD/pawd" ] && [ -f "$T/pawd.conf" ]; then
 		in_sw_net "$BUILD/pawd" -c "$T/pawd.conf" --unpin >/dev/null 2>&1
@@ -187,6 +191,7 @@ pawd_config() {
 		echo "path = $T/paw.db"
 		echo "[control]"
 		echo "socket = $T/pawd.sock"
+		[ -n "${CTL_GROUP:-}" ] && echo "group = $CTL_GROUP"
 		echo "[log]"
 		echo "level = info"
 		echo "[daemon]"

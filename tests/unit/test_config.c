@@ -243,7 +243,7 @@ static void test_full(void **state)
 	assert_int_equal(tap->create, PAW_PORT_TAP);
 	assert_string_equal(tap->peer, "");
 	assert_int_equal(tap->n_addrs, 0);
-	assert_false(tap->proxy_arp);
+	assert_true(tap->proxy_arp);	/* the default */
 	assert_int_equal(tap->xdp_mode, PAW_XDP_NATIVE);
 	assert_int_equal(tap->mtu, 0);
 	assert_null(paw_cfg_port_find(cfg, "pb"));
