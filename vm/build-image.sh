@@ -70,18 +70,27 @@ done < <(find "$BUILD" -path "$VM_DIR_REL" -prune -o -type f \
 	\( -perm -u+x -o -name '*.so' -o -name '*.so.*' \) ! -name '*.o' -print0 2>/dev/null)
 libs=$(for f in "${elfs[@]}"; do ldd "$f" 2>/dev/null || true; done |
 	awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u)
+# One dpkg-query for all: with merged /usr a library may be recorded
+# under /lib or /usr/lib, by its name or by its target.
 lib_pkgs="" unowned=""
-for l in $libs; do
-	owner=""
-	for p in "$l" "$(readlink -f "$l")" "/usr$l" "${l#/usr}"; do
-		owner=$(dpkg-query -S "$p" 2>/dev/null | head -1 | cut -d: -f1) && [ -n "$owner" ] && break
+if [ -n "$libs" ]; then
+	# shellcheck disable=SC2086
+	for l in $libs; do printf '%s\n%s\n' "$l" "$(readlink -f "$l")"; done |
+		sed -e 'p' -e 's|^/usr/|/|;t' -e 's|^/|/usr/|' | sort -u > "$TMP/libpaths"
+	xargs dpkg-query -S < "$TMP/libpaths" 2>/dev/null | grep -v '^diversion' |
+		sed -E 's/^([^:,]+)[^ ]* (.*)$/\2 \1/' > "$TMP/owners" || true
+	for l in $libs; do
+		owner=$(awk -v a="$l" -v b="$(readlink -f "$l")" '
+			{ p = $1; sub(/^\/usr\//, "/", p) }
+			{ x = a; sub(/^\/usr\//, "/", x); y = b; sub(/^\/usr\//, "/", y) }
+			p == x || p == y { print $2; exit }' "$TMP/owners")
+		if [ -n "$owner" ]; then
+			lib_pkgs="$lib_pkgs $owner"
+		else
+			unowned="$unowned $l"
+		fi
 	done
-	if [ -n "$owner" ]; then
-		lib_pkgs="$lib_pkgs $owner"
-	else
-		unowned="$unowned $l"
-	fi
-done
+fi
 
 # shellcheck disable=SC2046,SC2086
 want=$(printf '%s\n' $(words vm/packages.txt) $test_pkgs $lib_pkgs $VM_PACKAGES | sort -u)
@@ -94,10 +103,26 @@ resolve() {
 	awk '$1 == "Inst" && match($0, /\[[a-z0-9]+\]\)/) { v = $3; sub(/^\(/, "", v)
 		print $2, v, substr($0, RSTART + 1, RLENGTH - 3) }' "$TMP/sim"
 }
-# shellcheck disable=SC2086
-resolve $want | sort > "$TMP/manifest"
-resolve "$VM_KERNEL" | awk '$1 ~ /^linux-image-[0-9]/' | head -1 > "$TMP/kernel"
-[ -s "$TMP/kernel" ] || die "'$VM_KERNEL' is not (and depends on no) linux-image-VERSION package"
+# apt answers the same while its package lists and configuration stay
+# the same: keep its answer (a few seconds) for the next run.
+lists=$(apt-config shell L Dir::State::lists/d | sed -n "s/^L='\(.*\)'$/\1/p")
+rkey=$( { echo "$want"; echo "kernel: $VM_KERNEL";
+	stat -c '%n %s %Y' "${lists:-/var/lib/apt/lists}"/*Packages* /etc/apt/sources.list \
+		/etc/apt/sources.list.d/* /etc/apt/preferences /etc/apt/preferences.d/* 2>/dev/null || true
+	} | sha256sum | cut -d' ' -f1)
+if [ -f "$VM_DIR/resolved.key" ] && [ "$(cat "$VM_DIR/resolved.key")" = "$rkey" ] &&
+   [ -s "$VM_DIR/resolved.manifest" ] && [ -s "$VM_DIR/resolved.kernel" ]; then
+	cp "$VM_DIR/resolved.manifest" "$TMP/manifest"
+	cp "$VM_DIR/resolved.kernel" "$TMP/kernel"
+else
+	# shellcheck disable=SC2086
+	resolve $want | sort > "$TMP/manifest"
+	resolve "$VM_KERNEL" | awk '$1 ~ /^linux-image-[0-9]/' | head -1 > "$TMP/kernel"
+	[ -s "$TMP/kernel" ] || die "'$VM_KERNEL' is not (and depends on no) linux-image-VERSION package"
+	cp "$TMP/manifest" "$VM_DIR/resolved.manifest"
+	cp "$TMP/kernel" "$VM_DIR/resolved.kernel"
+	echo "$rkey" > "$VM_DIR/resolved.key"
+fi
 read -r kpkg kver karch < "$TMP/kernel"
 
 key=$( { cat "$TMP/manifest" "$TMP/kernel"; echo "modules: $VM_MODULES";

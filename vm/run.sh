@@ -20,7 +20,8 @@
 # Environment: BUILD (build), VM_DIR ($BUILD/vm), VM_MEM (2G), VM_SMP (2),
 # VM_TIMEOUT (seconds, 900; 0 = none, the default for shell),
 # VM_ACCEL (auto | kvm | tcg), VM_KVM_PROBE (seconds KVM gets to reach
-# userspace, 20), VM_CMDLINE (more kernel parameters), QEMU,
+# userspace, 20), VM_CMDLINE (more kernel parameters), VM_CPU (qemu's
+# -cpu: host under KVM, qemu64 under TCG), QEMU,
 # PAW_VM_SELFTEST_FAIL=1 (adds a failing test, to prove failures fail),
 # PAW_TEST_* (passed to the guest's tests/run.sh).
 set -euo pipefail
@@ -99,13 +100,14 @@ for e in * .[!.]*; do
 	esac
 	top+=("$e")
 done
-tar -c --exclude="./$vm_rel" --exclude="./$build_rel/test-logs" \
+tar -c --exclude="./$vm_rel" --exclude="./$build_rel/vm" --exclude="./$build_rel/test-logs" \
 	-f - "${top[@]/#/./}" | tar -x -C "$stage/paw"
 guest_build=$BUILD
 case "$build_rel" in
 ../*|/*)	# a build directory outside the tree goes in as build/
 	mkdir -p "$stage/paw/build"
-	tar -C "$BUILD" -c --exclude="./$(realpath -m --relative-to="$BUILD" "$VM_DIR")" . |
+	tar -C "$BUILD" -c --exclude="./$(realpath -m --relative-to="$BUILD" "$VM_DIR")" \
+		--exclude=./vm --exclude=./test-logs . |
 		tar -x -C "$stage/paw/build"
 	guest_build=build ;;
 esac
@@ -128,6 +130,8 @@ fi
 (cd "$stage" && find . -mindepth 1 -print0 | LC_ALL=C sort -z |
 	cpio --null -o -H newc -R +0:+0 --quiet) > "$run/paw.cpio"
 rm -rf "$stage"
+size=$(du -m "$run/paw.cpio" | cut -f1)
+[ "$size" -lt 256 ] || say "warning: the project takes ${size} MiB of the guest's memory"
 # Two archives in one initrd: the kernel unpacks them in turn.
 cat "$VM_DIR/boot.cpio" "$run/paw.cpio" > "$run/initrd"
 
@@ -160,7 +164,8 @@ fi
 timed_out=0
 boot() {
 	local accel=$1 probe=$2 cpu start waited=0 rc=0
-	case "$accel" in kvm) cpu=host ;; tcg) cpu=max ;; esac
+	# qemu64 boots and runs the suite faster under TCG than max does.
+	case "$accel" in kvm) cpu=${VM_CPU:-host} ;; tcg) cpu=${VM_CPU:-qemu64} ;; esac
 	echo "exit 255" > "$status"
 	: > "$run/out.tar"
 	start=$SECONDS
@@ -256,10 +261,13 @@ bad='\[ *[0-9]+\.[0-9]+\] .*(WARNING:|BUG:|Oops|Kernel panic|kernel BUG|general 
 problems=$(cat "$out/console.log" "$out/dmesg.txt" 2>/dev/null | tr -d '\r' |
 	grep -aE "$bad" | sed -E 's/^.*(\[ *[0-9]+\.[0-9]+\])/\1/' | sort -u | head -20 || true)
 
+counts=$(tr -d '\r' < "$out/console.log" | grep -aE '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' |
+	tail -1 || true)
 verdict=0
 echo >&2
 say "accel $accel, userspace at ${booted:-?}s (guest clock)${suite:+, suite ${suite}s}," \
 	"qemu ${wall}s wall; logs in $out/"
+[ "$mode" != test ] || say "in the guest: ${counts:-no closing line from tests/run.sh}"
 if [ "$timed_out" = 1 ]; then
 	say "FAILED: timed out after ${VM_TIMEOUT}s"
 	verdict=1
