@@ -36,8 +36,12 @@ VM_KVM_PROBE=${VM_KVM_PROBE:-20}
 VM_CMDLINE=${VM_CMDLINE:-}
 QEMU=${QEMU:-qemu-system-x86_64}
 
-say() { printf 'vm: %s\n' "$*" >&2; }
-die() { printf 'vm: error: %s\n' "$*" >&2; exit 1; }
+# Messages go to fd 3, a copy of stderr: the loop watching qemu runs with
+# stderr closed off, so bash's own note on a qemu killed by a signal
+# ("Aborted") stays out of the way (qemu.err has qemu's words).
+exec 3>&2
+say() { printf 'vm: %s\n' "$*" >&3; }
+die() { printf 'vm: error: %s\n' "$*" >&3; exit 1; }
 
 mode=${1:-}
 shift || true
@@ -159,11 +163,43 @@ else
 	qemu_args+=(-chardev "stdio,id=con,logfile=$out/console.log" -serial chardev:con)
 fi
 
+# watch PROBE START: waits for qemu ($qpid). Returns 2 when PROBE is set
+# and the guest did not say "booted" within PROBE seconds (qemu killed),
+# else qemu's exit status.
+watch() {
+	local probe=$1 start=$2 waited=0 rc=0
+	while kill -0 "$qpid" 2>/dev/null; do
+		if [ "$probe" -gt 0 ]; then
+			if grep -q '^booted' "$status"; then
+				probe=0
+			elif [ $((SECONDS - start)) -ge "$probe" ]; then
+				kill -TERM "$qpid" || true
+				wait "$qpid" || true
+				return 2
+			fi
+		fi
+		if [ "$VM_TIMEOUT" -gt 0 ] && [ $((SECONDS - start)) -ge "$VM_TIMEOUT" ]; then
+			timed_out=1
+			echo >&3
+			say "TIMEOUT: the guest ran for ${VM_TIMEOUT}s (VM_TIMEOUT): killing qemu"
+			kill -TERM "$qpid" || true
+			while kill -0 "$qpid" && [ "$waited" -lt 50 ]; do
+				sleep 0.1; waited=$((waited + 1))
+			done
+			kill -KILL "$qpid" || true
+			break
+		fi
+		sleep 0.2
+	done
+	wait "$qpid" || rc=$?
+	return "$rc"
+}
+
 # boot ACCEL PROBE: 0 when qemu ran to its end (or the timeout hit),
 # 2 when PROBE is set and the guest did not reach userspace in time.
 timed_out=0
 boot() {
-	local accel=$1 probe=$2 cpu start waited=0 rc=0
+	local accel=$1 probe=$2 cpu start rc=0
 	# qemu64 boots and runs the suite faster under TCG than max does.
 	case "$accel" in kvm) cpu=${VM_CPU:-host} ;; tcg) cpu=${VM_CPU:-qemu64} ;; esac
 	echo "exit 255" > "$status"
@@ -175,37 +211,13 @@ boot() {
 		"$QEMU" -accel "$accel" -cpu "$cpu" "${qemu_args[@]}" < /dev/null 2> "$run/qemu.err" &
 	fi
 	qpid=$!
-	while kill -0 "$qpid" 2>/dev/null; do
-		if [ "$probe" -gt 0 ]; then
-			if grep -q '^booted' "$status"; then
-				probe=0
-			elif [ $((SECONDS - start)) -ge "$probe" ]; then
-				kill -TERM "$qpid" 2>/dev/null || true
-				wait "$qpid" 2>/dev/null || true
-				qpid=""
-				return 2
-			fi
-		fi
-		if [ "$VM_TIMEOUT" -gt 0 ] && [ $((SECONDS - start)) -ge "$VM_TIMEOUT" ]; then
-			timed_out=1
-			echo >&2
-			say "TIMEOUT: the guest ran for ${VM_TIMEOUT}s (VM_TIMEOUT): killing qemu"
-			kill -TERM "$qpid" 2>/dev/null || true
-			while kill -0 "$qpid" 2>/dev/null && [ "$waited" -lt 50 ]; do
-				sleep 0.1; waited=$((waited + 1))
-			done
-			kill -KILL "$qpid" 2>/dev/null || true
-			break
-		fi
-		sleep 0.2
-	done
-	{ wait "$qpid"; } 2>/dev/null || rc=$?	# not bash's "Aborted" line: qemu.err says it
+	watch "$probe" "$start" 2>/dev/null || rc=$?
 	qpid=""
 	if [ "$probe" -gt 0 ] && ! grep -q '^booted' "$status"; then
 		return 2  # qemu gave up before userspace: KVM refused or crashed
 	fi
 	[ "$rc" -eq 0 ] || [ "$timed_out" = 1 ] || say "qemu exited with status $rc: $(tail -3 "$run/qemu.err")"
-	cat "$run/qemu.err" >&2
+	cat "$run/qemu.err" >&3
 	return 0
 }
 
@@ -234,7 +246,7 @@ if [ "$accel" = kvm ]; then
 	if boot kvm "$probe"; then
 		grep -q '^booted' "$status" && rm -f "$kvm_bad"
 	else
-		say "KVM: the guest did not reach userspace: $(tail -1 "$run/qemu.err" 2>/dev/null)"
+		say "KVM: no userspace within ${VM_KVM_PROBE}s; qemu said: $(tail -1 "$run/qemu.err" 2>/dev/null)"
 		echo "$probe_key" > "$kvm_bad"
 		accel=tcg
 	fi
