@@ -95,11 +95,24 @@ fi
 # shellcheck disable=SC2046,SC2086
 want=$(printf '%s\n' $(words vm/packages.txt) $test_pkgs $lib_pkgs $VM_PACKAGES | sort -u)
 
+# Stale or missing package lists: as root, refresh them once and start
+# over; otherwise say what to do.
+again() {
+	if [ "$(id -u)" -eq 0 ] && [ -z "${PAW_VM_APT_UPDATED:-}" ]; then
+		say "$1: apt-get update, then once more"
+		apt-get update -qq || die "apt-get update failed"
+		rm -rf "$TMP" "$VM_DIR/resolved.key"
+		PAW_VM_APT_UPDATED=1 exec "$0"
+	fi
+	[ -n "${PAW_VM_APT_UPDATED:-}" ] && die "$1, even with fresh package lists"
+	die "$1 (run apt-get update as root, then again)"
+}
+
 # apt's answer for an empty system: "Inst NAME (VERSION ORIGIN [ARCH])".
 resolve() {
 	apt-get -s -q -o Dir::State::status=/dev/null -o APT::Install-Recommends=false \
 		-o APT::Install-Suggests=false install "$@" > "$TMP/sim" 2>&1 ||
-		{ cat "$TMP/sim" >&2; die "apt cannot resolve: $* (apt-get update?)"; }
+		{ grep -v '^[A-Z][a-z]' "$TMP/sim" >&2; return 1; }
 	awk '$1 == "Inst" && match($0, /\[[a-z0-9]+\]\)/) { v = $3; sub(/^\(/, "", v)
 		print $2, v, substr($0, RSTART + 1, RLENGTH - 3) }' "$TMP/sim"
 }
@@ -116,8 +129,10 @@ if [ -f "$VM_DIR/resolved.key" ] && [ "$(cat "$VM_DIR/resolved.key")" = "$rkey" 
 	cp "$VM_DIR/resolved.kernel" "$TMP/kernel"
 else
 	# shellcheck disable=SC2086
-	resolve $want | sort > "$TMP/manifest"
-	resolve "$VM_KERNEL" | awk '$1 ~ /^linux-image-[0-9]/' | head -1 > "$TMP/kernel"
+	resolve $want > "$TMP/resolved" || again "apt cannot resolve the packages"
+	sort "$TMP/resolved" > "$TMP/manifest"
+	resolve "$VM_KERNEL" > "$TMP/resolved" || again "apt cannot resolve $VM_KERNEL"
+	awk '$1 ~ /^linux-image-[0-9]/' "$TMP/resolved" | head -1 > "$TMP/kernel"
 	[ -s "$TMP/kernel" ] || die "'$VM_KERNEL' is not (and depends on no) linux-image-VERSION package"
 	cp "$TMP/manifest" "$VM_DIR/resolved.manifest"
 	cp "$TMP/kernel" "$VM_DIR/resolved.kernel"
@@ -147,7 +162,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 	sandbox=()
 	[ "$(id -u)" -eq 0 ] && sandbox=(-o APT::Sandbox::User=root)
 	(cd "$VM_DIR/debs" && apt-get download -q "${sandbox[@]}" "${missing[@]}" > "$TMP/dl" 2>&1) ||
-		{ cat "$TMP/dl" >&2; die "apt-get download failed"; }
+		{ grep -E '^(E|W):' "$TMP/dl" >&2; again "apt-get download failed"; }
 fi
 while read -r n v a; do
 	[ -f "$(deb_of "$n" "$v" "$a")" ] || die "no $(deb_of "$n" "$v" "$a") after download"

@@ -33,8 +33,13 @@ VM_ENV = BUILD='$(BUILD)' VM_DIR='$(VM_DIR)' VM_KERNEL='$(VM_KERNEL)' \
 
 .PHONY: vm vm-test vm-shell vm-exec vm-clean
 
-# The image holds the libraries of the built binaries: build first.
-vm: all
+# Like `make check`: install what is missing (qemu, ...; the build's own
+# packages too, so a fresh machine gets there), build, then the image,
+# which holds the libraries of the built binaries. The build runs in a
+# sub-make: this one may have read config.mk before clang was there.
+vm:
+	$(Q)scripts/install-deps.sh build vm
+	$(Q)$(MAKE) --no-print-directory $(if $(Q),-s) all
 	$(Q)$(VM_ENV) vm/build-image.sh
 
 vm-test: vm
