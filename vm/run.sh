@@ -173,6 +173,7 @@ watch() {
 			if grep -q '^booted' "$status"; then
 				probe=0
 			elif [ $((SECONDS - start)) -ge "$probe" ]; then
+				probe_killed=1
 				kill -TERM "$qpid" || true
 				wait "$qpid" || true
 				return 2
@@ -197,7 +198,7 @@ watch() {
 
 # boot ACCEL PROBE: 0 when qemu ran to its end (or the timeout hit),
 # 2 when PROBE is set and the guest did not reach userspace in time.
-timed_out=0
+timed_out=0 probe_killed=0
 boot() {
 	local accel=$1 probe=$2 cpu start rc=0
 	# qemu64 boots and runs the suite faster under TCG than max does.
@@ -246,7 +247,11 @@ if [ "$accel" = kvm ]; then
 	if boot kvm "$probe"; then
 		grep -q '^booted' "$status" && rm -f "$kvm_bad"
 	else
-		say "KVM: no userspace within ${VM_KVM_PROBE}s; qemu said: $(tail -1 "$run/qemu.err" 2>/dev/null)"
+		if [ "$probe_killed" = 1 ]; then
+			say "KVM: no userspace within ${VM_KVM_PROBE}s"
+		else
+			say "KVM: qemu gave up: $(tail -1 "$run/qemu.err" 2>/dev/null)"
+		fi
 		echo "$probe_key" > "$kvm_bad"
 		accel=tcg
 	fi

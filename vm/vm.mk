@@ -48,8 +48,10 @@ vm-test: vm
 vm-shell: vm
 	$(Q)$(VM_ENV) vm/run.sh shell
 
+# CMD reaches the script through the environment, quotes and all.
 vm-exec: vm
-	$(Q)$(VM_ENV) vm/run.sh exec '$(CMD)'
+	$(Q)test -n "$$CMD" || { echo "make vm-exec CMD='...'" >&2; exit 2; }
+	$(Q)$(VM_ENV) vm/run.sh exec "$$CMD"
 
 vm-clean:
 	$(call msg,CLEAN,$(VM_DIR))
