@@ -6,8 +6,8 @@ set -eu
 
 build="make gcc clang llvm pkg-config bpftool libbpf-dev libmnl-dev libnl-3-dev
 libnl-route-3-dev libsqlite3-dev libjansson-dev libsodium-dev libinih-dev libcmocka-dev"
-test="iproute2 ethtool jq xxd iputils-ping iperf3 socat tcpdump procps kmod python3 valgrind"
-vm="qemu-system-x86 busybox-static cpio zstd xz-utils kmod"
+test="iproute2 ethtool jq xxd sqlite3 iputils-ping iperf3 socat tcpdump procps kmod valgrind"
+vm="qemu-system-x86 busybox-static cpio zstd xz-utils kmod e2fsprogs"
 bench="gnuplot-nox"
 
 want=""
