@@ -15,6 +15,16 @@
 #ifndef PAW_BENCH_REF_FWD_H
 #define PAW_BENCH_REF_FWD_H
 
+/* ctx->data and friends, loaded with a fixed offset: clang 14 otherwise
+ * shares the address arithmetic of inlined readers (ctx + a register),
+ * which the verifier refuses ("dereference of modified ctx ptr"). */
+#define PWB_CTX_PTR(ctx, field) ({					\
+	unsigned long __v;						\
+	asm volatile("%0 = *(u32 *)(%1 + %2)" : "=r"(__v)		\
+		     : "r"(ctx), "i"(__builtin_offsetof(struct xdp_md, field)));	\
+	(void *)__v;							\
+})
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, struct paw_call_key);
@@ -39,8 +49,8 @@ struct {
 /* The IPv4 header of a frame worth forwarding, or NULL. */
 static __always_inline struct iphdr *pwb_ip4(struct xdp_md *ctx, struct ethhdr **ethp)
 {
-	void *data = (void *)(long)ctx->data;
-	void *end = (void *)(long)ctx->data_end;
+	void *data = PWB_CTX_PTR(ctx, data);
+	void *end = PWB_CTX_PTR(ctx, data_end);
 	struct ethhdr *eth = data;
 	struct iphdr *ip = (void *)(eth + 1);
 
@@ -96,7 +106,8 @@ static __always_inline int pwb_fwd_two(struct xdp_md *ctx, void *txmap)
 	if (!v)
 		return XDP_DROP;
 	__sync_fetch_and_add(&v->packets, 1);
-	__sync_fetch_and_add(&v->bytes, ctx->data_end - ctx->data);
+	__sync_fetch_and_add(&v->bytes, (long)PWB_CTX_PTR(ctx, data_end) -
+			     (long)PWB_CTX_PTR(ctx, data));
 	return pwb_out(eth, ip, &v->fwd, txmap);
 }
 
