@@ -775,17 +775,14 @@ static void verdict(FILE *f, bool md, const char *what, double got, double targe
 {
 	bool met = le ? got <= target : got >= target;
 
-	if (got <= 0) {
-		fprintf(f, md ? "| %s | %s %.2f | not measured |\n" :
-			"  %-44s target %s %.2f: not measured\n", what, le ? "<=" : ">=", target);
-		return;
-	}
+	if (got <= 0)
+		return;		/* a configuration left out with -c */
 	if (md)
 		fprintf(f, "| %s | %s %.2f | %.2f: %s |\n", what, le ? "<=" : ">=", target, got,
 			met ? "**met**" : "**missed**");
 	else
-		fprintf(f, "  %-44s target %s %.2f: %.2f  %s\n", what, le ? "<=" : ">=", target,
-			got, met ? "met" : "MISSED");
+		fprintf(f, "TARGET %-44s wanted %s %.2f, got %.2f: %s\n", what, le ? "<=" : ">=",
+			target, got, met ? "met" : "MISSED");
 }
 
 static void table_one(FILE *f, bool md, int flows)

@@ -283,10 +283,14 @@ static void report(FILE *f, bool md)
 			fprintf(f, "| %s | %u | %.3f | %.0f | %s |\n", method_name[m], W.done[m],
 				W.secs[m], W.done[m] / W.secs[m], scaled <= 1.0 ? "**met**" : "**missed**");
 		else
-			fprintf(f, "%-42s %9u %8.3f %11.0f  %s\n", method_name[m], W.done[m], W.secs[m],
-				W.done[m] / W.secs[m], scaled <= 1.0 ? "met" : "MISSED (target <= 1 s per 1M)");
+			fprintf(f, "%-42s %9u %8.3f %11.0f\n", method_name[m], W.done[m], W.secs[m],
+				W.done[m] / W.secs[m]);
 	}
 
+	if (!md && W.have[M_BATCH])
+		fprintf(f, "TARGET 1,048,576 entries programmed, batch       wanted <= 1 s, got %.3f s "
+			"per 1M: %s\n", W.secs[M_BATCH] * 1048576.0 / W.nentries,
+			W.secs[M_BATCH] * 1048576.0 / W.nentries <= 1.0 ? "met" : "MISSED");
 	if (md)
 		fprintf(f, "\nKernel memory of the Switchboard's maps (memlock, as `bpftool map show` "
 			"reports it), %u clients and %u call entries; hash maps are preallocated, so "
