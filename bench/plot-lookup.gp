@@ -7,6 +7,7 @@ set output out
 set datafile separator "\t"
 set title "Forward path, ns per frame against entries in the table (BPF\\_PROG\\_TEST\\_RUN)"
 set logscale x
+set xrange [500:2e6]
 set format x "10^{%T}"
 set xlabel "entries in paw\\_calls (and in the reference forwarders' tables)"
 set ylabel "ns per frame"

@@ -19,6 +19,7 @@ set style histogram errorbars gap 1 lw 1
 plot dat using 2:2:3:xtic(1) title "1 flow" lc rgb "#4575b4", \
      '' using 5:5:6 title "1000 flows" lc rgb "#fdae61"
 set title "Forwarder alone: 1000 / (CPU ns it adds per frame)"
+set key top left
 set style histogram clustered gap 1
 plot dat every ::1 using 4:xtic(1) title "1 flow" lc rgb "#4575b4", \
      '' every ::1 using 7 title "1000 flows" lc rgb "#fdae61"

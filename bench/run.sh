@@ -7,8 +7,10 @@
 #   PART     one of: fwd fwd2 cost maps postbox setup (default: all)
 #   --smoke  about a second of each tool, nothing written under docs/;
 #            exits non-zero only when a tool is broken
+#   --report write the plots and docs/benchmarks.md from the last full
+#            run's results again, running nothing
 # Environment: BUILD (default build), BENCH_OUT (default $BUILD/bench/results
-# or $BUILD/bench/smoke), BENCH_REPS (fwd repetitions, default 5).
+# or $BUILD/bench/smoke), BENCH_REPS (fwd repetitions, default 7).
 #
 # A part is a function part_NAME below that runs one tool and leaves
 # $OUT/NAME.md (its section of docs/benchmarks.md) behind; a new
@@ -19,11 +21,13 @@ BUILD=${BUILD:-build}
 B=$BUILD/bench
 PARTS="fwd fwd2 cost maps postbox setup"
 smoke=0
+report=0
 want=()
 for a in "$@"; do
 	case "$a" in
 	--smoke) smoke=1 ;;
-	-h|--help) sed -n '3,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--report) report=1 ;;
+	-h|--help) sed -n '3,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*)
 		case " $PARTS " in
 		*" $a "*) want+=("$a") ;;
@@ -39,9 +43,11 @@ else
 	OUT=${BENCH_OUT:-$B/results}
 	SMOKE=()
 fi
-REPS=${BENCH_REPS:-5}
+REPS=${BENCH_REPS:-7}
 mkdir -p "$OUT" || exit 1
-rm -f "$OUT"/*.md "$OUT"/*.dat "$OUT"/*.tsv "$OUT"/*.log
+if [ "$report" = 0 ]; then
+	rm -f "$OUT"/*.md "$OUT"/*.dat "$OUT"/*.tsv "$OUT"/*.log "$OUT"/*.err "$OUT"/run.env
+fi
 
 # The tools clean up after themselves, on errors and on SIGINT/SIGTERM.
 # Should one be killed outright, its namespaces (paw-bench-ROLE-PID) go
@@ -123,12 +129,20 @@ part_setup() {
 		"-> first frame forwarded, p50/p99: needs pawd (target: p99 <= 2 ms)."
 }
 
-start=$(date +%s)
-load=$(cut -d' ' -f1-3 /proc/loadavg)
-for p in "${want[@]}"; do
-	"part_$p"
-done
-secs=$(( $(date +%s) - start ))
+if [ "$report" = 1 ]; then
+	# shellcheck disable=SC1091
+	. "$OUT/run.env" 2>/dev/null || { echo "bench: no full run in $OUT to report" >&2; exit 1; }
+else
+	start=$(date +%s)
+	load=$(cut -d' ' -f1-3 /proc/loadavg)
+	when=$(date -u '+%Y-%m-%d %H:%M UTC')
+	for p in "${want[@]}"; do
+		"part_$p"
+	done
+	secs=$(( $(date +%s) - start ))
+	printf 'load=%q\nwhen=%q\nsecs=%q\nREPS=%q\nparts=%q\n' "$load" "$when" "$secs" \
+		"$REPS" "${want[*]}" > "$OUT/run.env"
+fi
 
 if [ "$smoke" = 1 ]; then
 	printf '\n== summary (%d s): smoke, not for numbers\n' "$secs"
@@ -156,7 +170,7 @@ else
 	echo "bench: gnuplot missing (scripts/install-deps.sh bench): no plots" >&2
 fi
 
-if [ "${#want[@]}" -ne "$(wc -w <<< "$PARTS")" ]; then
+if [ "${parts:-${want[*]}}" != "$PARTS" ]; then
 	echo "bench: only some parts ran; docs/benchmarks.md left as it is"
 	exit 0
 fi
@@ -169,9 +183,21 @@ machine=$(printf '%s, %s CPUs, %s GiB, Linux %s, %s; clang %s, libbpf %s' \
 virt=$(systemd-detect-virt 2>/dev/null || echo unknown)
 tmp=$(mktemp) || exit 1
 awk -v out="$OUT" -v machine="$machine" -v virt="$virt" -v load="$load" \
-    -v date="$(date -u '+%Y-%m-%d %H:%M UTC')" -v secs="$secs" -v reps="$REPS" '
+    -v date="$when" -v secs="$secs" -v reps="$REPS" '
+	# @NAME@ alone on a line: $OUT/name.md from a part, or bench/name.md
+	# for a hand-written section.
 	/^@[A-Z0-9]+@$/ {
-		f = out "/" tolower(substr($0, 2, length($0) - 2)) ".md"
+		name = tolower(substr($0, 2, length($0) - 2))
+		f = out "/" name ".md"
+		if ((getline line < f) <= 0) {
+			close(f)
+			f = "bench/" name ".md"
+			if ((getline line < f) <= 0) {
+				print "*(no results)*"
+				next
+			}
+		}
+		print line
 		while ((getline line < f) > 0) print line
 		close(f)
 		next
