@@ -115,6 +115,7 @@ struct opts {
 static struct {
 	int tag;
 	char ns[N_MAX][40];
+	char in[N_MAX][64];	/* "nsenter --net=/proc/PID/fd/FD": runs a command there */
 	bool ns_made[N_MAX];
 	int nsfd[N_MAX];
 	int orig_fd;
@@ -177,8 +178,10 @@ static void topology_down(void)
 
 static int threaded_napi(int d)
 {
-	return sh("ip netns exec %s sh -c 'echo 1 > /sys/class/net/%s/threaded'",
-		  W.ns[dev_desc[d].ns], W.dev[d]);
+	/* A sysfs of the namespace's own, in a mount namespace of its own,
+	 * as `ip netns exec` does. */
+	return sh("%s unshare -m sh -c 'mount -t sysfs sysfs /sys && "
+		  "echo 1 > /sys/class/net/%s/threaded'", W.in[dev_desc[d].ns], W.dev[d]);
 }
 
 static const char *mac_str(int d, char *buf)
@@ -193,9 +196,9 @@ static int veth(int a, int b)
 {
 	char ma[18], mb[18];
 
-	return sh("ip -n %s link add %s address %s type veth peer name %s netns %s address %s",
-		  W.ns[dev_desc[a].ns], W.dev[a], mac_str(a, ma), W.dev[b],
-		  W.ns[dev_desc[b].ns], mac_str(b, mb));
+	return sh("%s ip link add %s address %s type veth peer name %s netns /proc/%d/fd/%d "
+		  "address %s", W.in[dev_desc[a].ns], W.dev[a], mac_str(a, ma), W.dev[b],
+		  (int)getpid(), W.nsfd[dev_desc[b].ns], mac_str(b, mb));
 }
 
 static int topology_up(void)
@@ -218,21 +221,26 @@ static int topology_up(void)
 		W.nsfd[i] = ns_open(W.ns[i]);
 		if (W.nsfd[i] < 0)
 			return -1;
-		if (sh("ip netns exec %s sysctl -qw net.ipv6.conf.all.disable_ipv6=1 "
-		       "net.ipv6.conf.default.disable_ipv6=1 && ip -n %s link set lo up",
-		       W.ns[i], W.ns[i]))
+		/* From here on, every command reaches the namespace through
+		 * our fd, not its name: on a shared machine somebody else's
+		 * clean-up may remove the name, never the namespace we hold. */
+		snprintf(W.in[i], sizeof(W.in[i]), "nsenter --net=/proc/%d/fd/%d",
+			 (int)getpid(), W.nsfd[i]);
+		if (sh("%s sysctl -qw net.ipv6.conf.all.disable_ipv6=1 "
+		       "net.ipv6.conf.default.disable_ipv6=1 && %s ip link set lo up",
+		       W.in[i], W.in[i]))
 			return -1;
 	}
 	if (veth(D_G0, D_S0) || veth(D_S1, D_R0) || veth(D_G1, D_R1))
 		return -1;
 	for (int d = 0; d < D_MAX; d++)
-		if (sh("ip -n %s link set %s up", W.ns[dev_desc[d].ns], W.dev[d]))
+		if (sh("%s ip link set %s up", W.in[dev_desc[d].ns], W.dev[d]))
 			return -1;
 	/* s0 takes the generator's xdp_frames: a veth needs NAPI for that,
 	 * which native XDP brings, and GRO for the configurations without
 	 * it (the kernel's own paths, generic XDP). GRO stays on throughout,
 	 * as it is on a real NIC. */
-	if (sh("ip netns exec %s ethtool -K %s gro on >/dev/null", W.ns[N_SW], W.dev[D_S0]))
+	if (sh("%s ethtool -K %s gro on >/dev/null", W.in[N_SW], W.dev[D_S0]))
 		return -1;
 	for (int d = 0; d < D_MAX; d++) {
 		if (enter(dev_desc[d].ns))
@@ -373,7 +381,7 @@ static int skel_setup(int nflows, __u32 max_calls, __u32 max_clients, int place)
 
 static int configure(int cfg)
 {
-	const char *sw = W.ns[N_SW], *s0 = W.dev[D_S0], *s1 = W.dev[D_S1];
+	const char *sw = W.in[N_SW], *s0 = W.dev[D_S0], *s1 = W.dev[D_S1];
 	enum paw_xdp_mode used;
 	char r0mac[18];
 	int err = 0, prog = -1;
@@ -383,23 +391,23 @@ static int configure(int cfg)
 	case CFG_DIRECT:
 		return 0;
 	case CFG_KERNEL:
-		return sh("ip -n %s addr add 10.1.255.254/16 dev %s && "
-			  "ip -n %s addr add 10.3.0.1/24 dev %s && "
-			  "ip -n %s route add 10.2.0.0/16 via 10.3.0.2 dev %s && "
-			  "ip -n %s neigh replace 10.3.0.2 lladdr %s dev %s nud permanent && "
-			  "ip netns exec %s sysctl -qw net.ipv4.ip_forward=1 "
+		return sh("%s ip addr add 10.1.255.254/16 dev %s && "
+			  "%s ip addr add 10.3.0.1/24 dev %s && "
+			  "%s ip route add 10.2.0.0/16 via 10.3.0.2 dev %s && "
+			  "%s ip neigh replace 10.3.0.2 lladdr %s dev %s nud permanent && "
+			  "%s sysctl -qw net.ipv4.ip_forward=1 "
 			  "net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 "
 			  "net.ipv4.conf.%s.rp_filter=0",
 			  sw, s0, sw, s1, sw, s1, sw, r0mac, s1, sw, s0);
 	case CFG_BRIDGE:
-		err = sh("ip -n %s link add %s type bridge stp_state 0 forward_delay 0 "
-			 "mcast_snooping 0 && ip -n %s link set %s master %s && "
-			 "ip -n %s link set %s master %s && ip -n %s link set %s up && "
-			 "bridge -n %s fdb replace %s dev %s master static",
+		err = sh("%s ip link add %s type bridge stp_state 0 forward_delay 0 "
+			 "mcast_snooping 0 && %s ip link set %s master %s && "
+			 "%s ip link set %s master %s && %s ip link set %s up && "
+			 "%s bridge fdb replace %s dev %s master static",
 			 sw, W.bridge, sw, s0, W.bridge, sw, s1, W.bridge, sw, W.bridge,
 			 sw, r0mac, s1);
 		/* Only where br_netfilter is loaded. */
-		sh_opt("ip netns exec %s sysctl -qw net.bridge.bridge-nf-call-iptables=0 "
+		sh_opt("%s sysctl -qw net.bridge.bridge-nf-call-iptables=0 "
 		       ">/dev/null 2>&1", sw);
 		return err;
 	case CFG_PAW:
@@ -437,17 +445,17 @@ static int configure(int cfg)
 
 static void unconfigure(int cfg)
 {
-	const char *sw = W.ns[N_SW];
+	const char *sw = W.in[N_SW];
 
 	switch (cfg) {
 	case CFG_KERNEL:
-		sh_opt("ip netns exec %s sysctl -qw net.ipv4.ip_forward=0; "
-		       "ip -n %s addr flush dev %s; ip -n %s addr flush dev %s; "
-		       "ip -n %s neigh flush dev %s", sw, sw, W.dev[D_S0], sw, W.dev[D_S1],
+		sh_opt("%s sysctl -qw net.ipv4.ip_forward=0; "
+		       "%s ip addr flush dev %s; %s ip addr flush dev %s; "
+		       "%s ip neigh flush dev %s", sw, sw, W.dev[D_S0], sw, W.dev[D_S1],
 		       sw, W.dev[D_S1]);
 		break;
 	case CFG_BRIDGE:
-		sh_opt("ip -n %s link del %s", sw, W.bridge);
+		sh_opt("%s ip link del %s", sw, W.bridge);
 		break;
 	case CFG_PAW:
 	case CFG_PAW_GENERIC:

@@ -180,7 +180,8 @@ machine=$(printf '%s, %s CPUs, %s GiB, Linux %s, %s; clang %s, libbpf %s' \
 	"$(. /etc/os-release 2>/dev/null; echo "${PRETTY_NAME:-unknown OS}")" \
 	"$(clang --version 2>/dev/null | sed -n 's/.*clang version \([0-9.]*\).*/\1/p' | head -1)" \
 	"$(pkg-config --modversion libbpf 2>/dev/null)")
-virt=$(systemd-detect-virt 2>/dev/null || echo unknown)
+virt="virtual machine: $(systemd-detect-virt --vm 2>/dev/null || echo unknown)"
+ct=$(systemd-detect-virt --container 2>/dev/null) && virt="$virt, in a $ct container"
 tmp=$(mktemp) || exit 1
 awk -v out="$OUT" -v machine="$machine" -v virt="$virt" -v load="$load" \
     -v date="$when" -v secs="$secs" -v reps="$REPS" '
