@@ -11,7 +11,9 @@ BENCH_TOOLS := $(BENCH_BUILD)/paw-bench-fwd $(BENCH_BUILD)/paw-bench-cost \
 	$(BENCH_BUILD)/paw-bench-maps
 BENCH_HDRS := bench/bench_abi.h bench/ref_fwd.h bench/common.h $(BPF_HDRS)
 
-$(BENCH_BUILD):
+# After $(BUILD): its rule makes build/lib and the rest, and runs only
+# while $(BUILD) does not exist yet.
+$(BENCH_BUILD): | $(BUILD)
 	$(Q)mkdir -p $@
 
 $(BENCH_BPF): $(BENCH_BUILD)/%.bpf.o: bench/%.bpf.c $(BENCH_HDRS) $(BUILD)/vmlinux.h \
