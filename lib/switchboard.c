@@ -425,6 +425,8 @@ int paw_sb_open(struct paw_sb **sbp, const struct paw_sb_opts *o)
 	}
 
 	sb->ctr_slots = o && o->ctr_slots ? o->ctr_slots : (__u32)sb->ncpus;
+	if (!(o && o->ctr_slots) && sb->ctr_slots > PAW_CTR_SLOTS_DEFAULT)
+		sb->ctr_slots = PAW_CTR_SLOTS_DEFAULT;
 	if (sb->ctr_slots > PAW_CTR_SLOTS_MAX)
 		sb->ctr_slots = PAW_CTR_SLOTS_MAX;
 	bpf_map__set_max_entries(sb->skel->maps.paw_calls,

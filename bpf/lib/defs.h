@@ -34,4 +34,16 @@
 #define unlikely(x)	__builtin_expect(!!(x), 0)
 #endif
 
+/*
+ * Make a value's upper bound visible to the verifier. Kernels up to at
+ * least 6.1 forget the bounds of a byte swap (bpf_ntohs) and of a modulo;
+ * an explicit check restores them, and the empty asm hides the value from
+ * clang so it cannot prove the check redundant and drop it.
+ */
+#define paw_bounded(v, max) ({ asm volatile("" : "+r"(v)); (v) <= (max); })
+
+/* Hide a value from clang between two checks, so it does not fold them
+ * into one range test on a copy, whose bound 6.1 cannot carry back. */
+#define paw_opaque(v) asm volatile("" : "+r"(v))
+
 #endif /* PAW_BPF_DEFS_H */

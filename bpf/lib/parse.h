@@ -32,7 +32,7 @@ static __always_inline int paw_parse_eth(struct paw_cursor *c, struct ethhdr **e
 static __always_inline int paw_parse_ip4(struct paw_cursor *c, struct iphdr **iph)
 {
 	struct iphdr *ip = c->pos;
-	__u16 tot;
+	__u64 tot;
 
 	if ((void *)(ip + 1) > c->end)
 		return PAW_R_TRUNC_IP4;
@@ -41,6 +41,9 @@ static __always_inline int paw_parse_ip4(struct paw_cursor *c, struct iphdr **ip
 	if (ip->ihl != 5)
 		return PAW_R_IP4_OPTIONS;
 	tot = bpf_ntohs(ip->tot_len);
+	if (!paw_bounded(tot, 0xffff))
+		return PAW_R_BAD_IP4;
+	paw_opaque(tot);
 	if (tot < sizeof(*ip))
 		return PAW_R_BAD_IP4;
 	if ((void *)ip + tot > c->end)
@@ -56,12 +59,17 @@ static __always_inline int paw_parse_ip4(struct paw_cursor *c, struct iphdr **ip
 static __always_inline int paw_parse_ip6(struct paw_cursor *c, struct ipv6hdr **ip6h)
 {
 	struct ipv6hdr *ip6 = c->pos;
+	__u64 plen;
 
 	if ((void *)(ip6 + 1) > c->end)
 		return PAW_R_TRUNC_IP6;
 	if (ip6->version != 6)
 		return PAW_R_BAD_IP6;
-	if ((void *)(ip6 + 1) + bpf_ntohs(ip6->payload_len) > c->end)
+	plen = bpf_ntohs(ip6->payload_len);
+	if (!paw_bounded(plen, 0xffff))
+		return PAW_R_TRUNC_IP6;
+	paw_opaque(plen);
+	if ((void *)(ip6 + 1) + plen > c->end)
 		return PAW_R_TRUNC_IP6;
 	c->pos = ip6 + 1;
 	*ip6h = ip6;

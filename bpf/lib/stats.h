@@ -48,13 +48,13 @@ static __always_inline void paw_count_port(__u32 ifindex, __u32 reason, __u64 by
  * owns a slot unless the host has more CPUs than slots. */
 static __always_inline void paw_count_call(struct paw_call *call, __u64 bytes)
 {
-	__u32 slot = bpf_get_smp_processor_id();
+	__u64 slot = bpf_get_smp_processor_id();
 	struct paw_ctr *c;
 
 	if (slot >= ctr_slots)
 		slot %= ctr_slots;
-	/* Again, for verifiers that do not track the bounds of a modulo. */
-	if (slot >= ctr_slots)
+	/* The verifier does not track the bounds of a modulo. */
+	if (!paw_bounded(slot, ctr_slots - 1))
 		slot = 0;
 	c = (void *)(call + 1) + slot * sizeof(struct paw_ctr);
 	if (ctr_atomic) {

@@ -40,8 +40,10 @@
 #define PAW_MAX_BACKENDS	16
 #define PAW_EVENTS_BYTES	(256 * 1024)
 /* Per-call counter slots carried inline in each call entry. One per CPU
- * keeps the forward path free of atomics; hosts with more CPUs than this
- * share slots and the program switches to atomic adds. */
+ * keeps the forward path free of atomics; hosts with more CPUs than the
+ * default share slots and the program switches to atomic adds (each slot
+ * costs 16 bytes in every call entry: 1M calls x 64 CPUs would be 1 GiB). */
+#define PAW_CTR_SLOTS_DEFAULT	16
 #define PAW_CTR_SLOTS_MAX	64
 
 /*

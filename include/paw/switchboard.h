@@ -34,7 +34,8 @@ struct paw_sb_opts {
 	const char *pin_dir;
 	__u32 max_clients;	/* 0: PAW_MAX_CLIENTS_DEFAULT */
 	__u32 max_calls;	/* 0: PAW_MAX_CALLS_DEFAULT */
-	__u32 ctr_slots;	/* 0: one per possible CPU, at most PAW_CTR_SLOTS_MAX */
+	__u32 ctr_slots;	/* 0: one per possible CPU, at most PAW_CTR_SLOTS_DEFAULT;
+				 * up to PAW_CTR_SLOTS_MAX when asked */
 	char *errbuf;		/* optional: why paw_sb_open() failed */
 	size_t errlen;
 };

@@ -19,10 +19,13 @@
 
 #define FRAME_MAX 10000
 
+/* b starts 2 bytes past a 4-byte boundary, so the IP header after the
+ * 14-byte Ethernet header is aligned as the kernel's headers expect. */
 struct frame {
+	uint8_t pad[2];
 	uint8_t b[FRAME_MAX];
 	uint32_t len;
-};
+} __attribute__((aligned(4)));
 
 /* RFC 1071 one's-complement sum, folded, not inverted. */
 static inline uint32_t csum_add(uint32_t sum, const void *data, size_t len)
