@@ -216,15 +216,17 @@ chmod 1777 "$root/tmp" "$root/var/tmp"
 rm -rf "$root/var/run" "$root/var/lock"
 ln -s /run "$root/var/run"
 ln -s /run/lock "$root/var/lock"
-cat > "$root/etc/passwd" <<'EOF'
-root:x:0:0:root:/root:/bin/bash
-nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
-EOF
-cat > "$root/etc/group" <<'EOF'
-root:x:0:
-tty:x:5:
-nogroup:x:65534:
-EOF
+# What base-passwd's postinst would have made: Debian's standard users
+# and groups (tests use nobody, nogroup and users).
+if [ -f "$root/usr/share/base-passwd/passwd.master" ] &&
+   [ -f "$root/usr/share/base-passwd/group.master" ]; then
+	cp "$root/usr/share/base-passwd/passwd.master" "$root/etc/passwd"
+	cp "$root/usr/share/base-passwd/group.master" "$root/etc/group"
+else
+	printf 'root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n' \
+		> "$root/etc/passwd"
+	printf 'root:x:0:\ntty:x:5:\nusers:x:100:\nnogroup:x:65534:\n' > "$root/etc/group"
+fi
 printf 'root:*:19000:0:99999:7:::\n' > "$root/etc/shadow"
 echo paw-vm > "$root/etc/hostname"
 printf '127.0.0.1\tlocalhost\n127.0.1.1\tpaw-vm\n::1\tlocalhost ip6-localhost ip6-loopback\n' \

@@ -39,6 +39,9 @@ fail_boot() { log "FATAL: $*"; poweroff_now; }
 echo paw-vm > /proc/sys/kernel/hostname
 [ -s /etc/ld.so.cache ] || ldconfig	# an image built without root has none
 echo /usr/local/sbin/paw-modprobe > /proc/sys/kernel/modprobe
+# Device-backed modules have no node to autoload them through (devtmpfs
+# makes /dev/net/tun only once tun is in): load them up front.
+/usr/local/sbin/paw-modprobe -q tun || true
 
 port() {	# NAME: the device of the virtio serial port of that name
 	local f name i

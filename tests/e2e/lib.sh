@@ -298,3 +298,10 @@ require_build
 # client_online NAME / client_offline NAME: in the fast path or not.
 client_online() { pawctl -j client show "$1" | jq -e '.online == true' >/dev/null; }
 client_offline() { pawctl -j client show "$1" | jq -e '.online == false' >/dev/null; }
+
+# udp_loss_report CLIENT: where datagrams were lost on the way to CLIENT:
+# its socket buffers (UdpRcvbufErrors) or before them.
+udp_loss_report() {
+	in_ns "$1" nstat -az 2>/dev/null | awk '/UdpRcvbufErrors|UdpInErrors|UdpInDatagrams/ { printf "%s=%s ", $1, $2 }'
+	in_ns "$1" ethtool -S eth0 2>/dev/null | awk '/drops|xdp_redirect_err|peer_tq_xdp_xmit_err/ && $2 != 0 { printf "%s%s ", $1, $2 }'
+}

@@ -48,9 +48,10 @@ in_ns alice "$BUILD/pawctl" postbox name mallory secret-file "$T/forged.key" sta
 	>/dev/null 2>&1 && fail "an unknown client was answered"
 
 step "a captured request replayed is refused as a replay"
-in_sw timeout 10 tcpdump -i p-alice -c 1 -w "$T/req.pcap" 'udp dst port 53' >/dev/null 2>&1 &
+in_sw timeout 30 tcpdump -Z root -i p-alice -c 1 -w "$T/req.pcap" 'udp dst port 53' \
+	> /dev/null 2> "$T/tcpdump.err" &
 cap=$!
-sleep 1
+wait_for 20 grep -q "listening on" "$T/tcpdump.err" || fail "tcpdump did not start: $(cat "$T/tcpdump.err")"
 postbox alice status >/dev/null || fail "status refused"
 wait "$cap" || fail "nothing captured"
 # tcpdump -x prints from the IPv6 header: skip it (40) and UDP's (8).

@@ -255,6 +255,16 @@ static void test_veth_add(void **state)
 	assert_int_equal(paw_nl_link_del(W.nl, a.ifindex ? a.ifindex : 999999), -ENODEV);
 }
 
+static void wait_running(__u32 idx, bool want, struct paw_nl_link *l)
+{
+	for (int i = 0; i < 200; i++) {
+		assert_int_equal(paw_nl_link_get_index(W.nl, idx, l), 0);
+		if (l->running == want)
+			return;
+		usleep(10000);
+	}
+}
+
 static void test_veth_peer_netns(void **state)
 {
 	struct paw_nl *peer_nl = NULL;
@@ -278,6 +288,7 @@ static void test_veth_peer_netns(void **state)
 	assert_int_equal(paw_nl_link_get(W.nl, "paw-v1", &l), 0);
 	assert_int_equal(paw_nl_link_set_up(W.nl, l.ifindex, true), 0);
 	assert_int_equal(paw_nl_link_get(W.nl, "paw-v1", &l), 0);
+	wait_running(l.ifindex, true, &l);
 	assert_true(l.up);
 	assert_true(l.running);	/* carrier: the peer is up, over there */
 
@@ -297,15 +308,17 @@ static void test_up_down_mtu(void **state)
 	pidx = ifindex_of("paw-v2p");
 
 	assert_int_equal(paw_nl_link_set_up(W.nl, idx, true), 0);
-	assert_int_equal(paw_nl_link_get_index(W.nl, idx, &l), 0);
+	/* The operational state follows asynchronously (linkwatch), and
+	 * reads as running until it has: wait for each state, 2 s at most. */
+	wait_running(idx, false, &l);	/* peer still down: no carrier */
 	assert_true(l.up);
-	assert_false(l.running);	/* peer still down: no carrier */
+	assert_false(l.running);
 	assert_int_equal(paw_nl_link_set_up(W.nl, pidx, true), 0);
-	assert_int_equal(paw_nl_link_get_index(W.nl, idx, &l), 0);
+	wait_running(idx, true, &l);
 	assert_true(l.running);
 	assert_int_equal(paw_nl_link_set_up(W.nl, idx, true), 0);	/* again: fine */
 	assert_int_equal(paw_nl_link_set_up(W.nl, idx, false), 0);
-	assert_int_equal(paw_nl_link_get_index(W.nl, idx, &l), 0);
+	wait_running(idx, false, &l);
 	assert_false(l.up);
 	assert_false(l.running);
 	assert_int_equal(paw_nl_link_get_index(W.nl, pidx, &p), 0);
