@@ -54,9 +54,9 @@ cap=$!
 wait_for 20 grep -q "listening on" "$T/tcpdump.err" || fail "tcpdump did not start: $(cat "$T/tcpdump.err")"
 postbox alice status >/dev/null || fail "status refused"
 wait "$cap" || fail "nothing captured"
-# tcpdump -x prints from the IPv6 header: skip it (40) and UDP's (8).
-tcpdump -r "$T/req.pcap" -x 2>/dev/null | awk '/0x/ { for (i = 2; i <= NF; i++) printf "%s", $i }' |
-	cut -c $(( (40 + 8) * 2 + 1 ))- | xxd -r -p > "$T/req.bin"
+# One packet in a pcap file: a 24-byte file header, a 16-byte record
+# header, then the frame: Ethernet (14), IPv6 (40), UDP (8), the request.
+tail -c +$(( 24 + 16 + 14 + 40 + 8 + 1 )) "$T/req.pcap" > "$T/req.bin"
 [ -s "$T/req.bin" ] || fail "could not extract the request"
 before=$(refused replay)
 for _ in 1 2 3; do
