@@ -63,7 +63,19 @@ struct ear_reply {
 	__u8 *buf;
 };
 
+/* Per-client token buckets for [ear] rate: only authenticated clients get
+ * one, so the table is bounded by enrolment. */
+#define RATE_BUCKETS 1024
+
+struct rate_entry {
+	struct rate_entry *next;
+	char name[PAW_PB_NAME_MAX + 1];
+	double tokens;
+	__u64 last_ms;
+};
+
 struct pawd_ear {
+	struct rate_entry *rate[RATE_BUCKETS];
 	struct ear_sock socks[2 * PAW_MAX_BACKENDS];
 	int n_socks;
 	struct ear_conn *conns;
@@ -188,6 +200,60 @@ void ear_flush(struct pawd *d, int commit_err)
 	}
 }
 
+/* ---- rate limit ---- */
+
+static unsigned rate_hash(const char *name)
+{
+	unsigned h = 2166136261u;	/* FNV-1a */
+
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 16777619u;
+	return h % RATE_BUCKETS;
+}
+
+/* true: within the client's rate. A bucket holds one second's worth. */
+static bool rate_ok(struct pawd *d, const char *name, __u64 now_ms)
+{
+	struct rate_entry **pe = &d->ear->rate[rate_hash(name)], *e;
+	double rate = d->cfg.ear_rate;
+
+	if (!rate)
+		return true;
+	for (e = *pe; e; e = e->next)
+		if (!strcmp(e->name, name))
+			break;
+	if (!e) {
+		e = calloc(1, sizeof(*e));
+		if (!e)
+			return true;	/* no memory: do not refuse for it */
+		snprintf(e->name, sizeof(e->name), "%s", name);
+		e->tokens = rate;
+		e->last_ms = now_ms;
+		e->next = *pe;
+		*pe = e;
+	}
+	e->tokens += (double)(now_ms - e->last_ms) * rate / 1000.0;
+	if (e->tokens > rate)
+		e->tokens = rate;
+	e->last_ms = now_ms;
+	if (e->tokens < 1.0)
+		return false;
+	e->tokens -= 1.0;
+	return true;
+}
+
+static void rate_free(struct pawd_ear *e)
+{
+	for (int i = 0; i < RATE_BUCKETS; i++) {
+		while (e->rate[i]) {
+			struct rate_entry *n = e->rate[i]->next;
+
+			free(e->rate[i]);
+			e->rate[i] = n;
+		}
+	}
+}
+
 /* ---- one request ---- */
 
 static void refused_log(struct pawd *d, const struct sockaddr_in6 *src, int type,
@@ -249,6 +315,8 @@ static void handle(struct pawd *d, int udp_fd, struct ear_conn *conn, const __u8
 	}
 	if (!st)
 		st = paw_pb_replay_check(d->replay, req->name, req->ts_ms, req->nonce, paw_now_ms());
+	if (!st && !rate_ok(d, req->name, paw_mono_ms()))
+		st = PAW_PB_BUSY;
 
 	rep->type = req->type;
 	rep->req_id = req->req_id;
@@ -259,7 +327,7 @@ static void handle(struct pawd *d, int udp_fd, struct ear_conn *conn, const __u8
 			 st == PAW_PB_AUTH ? "unknown client or bad signature" :
 			 st == PAW_PB_STALE ? "timestamp outside the replay window (clock?)" :
 			 st == PAW_PB_REPLAY ? "this request was seen before" :
-			 st == PAW_PB_BUSY ? "too many requests" :
+			 st == PAW_PB_BUSY ? "too many requests: slow down" :
 			 st == PAW_PB_BAD_VERSION ? "this Operator speaks Postbox version 1" :
 			 "malformed request");
 	} else {
@@ -611,6 +679,7 @@ void ear_free(struct pawd *d)
 	if (!d->ear)
 		return;
 	ear_stop(d);
+	rate_free(d->ear);
 	free(d->ear->q);
 	free(d->ear);
 	d->ear = NULL;

@@ -74,4 +74,17 @@ head -c 3000 /dev/urandom | in_ns alice timeout 3 socat -u - "TCP6:[$MAINBACKEND
 postbox alice status >/dev/null || fail "pawd stopped answering after garbage"
 expect_ge "$(refused bad-request)" 1 "garbage counted"
 expect_ge "$(refused too-big)" 1 "oversized datagram counted"
+
+step "[ear] rate: a client over its rate is told to slow down, others are not"
+sed -i 's/^port = 53$/port = 53\nrate = 2/' "$T/pawd.conf"
+kill -HUP "$PAWD_PID"
+wait_for 5 grep -q 'configuration reloaded' "$T/pawd.log" || fail "no reload"
+before=$(refused busy)
+busy=0
+for _ in $(seq 8); do
+	postbox alice status >/dev/null 2>&1 || busy=$((busy + 1))
+done
+expect_ge "$busy" 3 "requests refused over the rate"
+expect_ge "$(( $(refused busy) - before ))" 3 "refusals counted as busy"
+postbox bob status >/dev/null || fail "bob was limited for alice's burst"
 log "ok"
