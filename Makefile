@@ -145,7 +145,8 @@ $(BUILD)/pawctl: $(BUILD)/ctl/main.o $(LIBPAWCTL) $(LIBPAW)
 TEST_LIBS := $(LIBPAW) $(ALL_LIBS) $(CMOCKA_LIBS)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/test_%.c=$(BUILD)/tests/test_unit_%)
-TEST_BINS := $(BUILD)/tests/test_datapath $(BUILD)/tests/test_smoke $(UNIT_BINS)
+TEST_BINS := $(BUILD)/tests/test_datapath $(BUILD)/tests/test_smoke $(UNIT_BINS) \
+	$(if $(LIBPAWCLIENT),$(BUILD)/tests/pawclient_live)
 
 # A unit test links the daemon's and pawctl's libraries, so any module
 # of either can be tested without main().
@@ -162,6 +163,14 @@ $(BUILD)/tests/test_datapath: tests/datapath/test_datapath.c tests/datapath/fram
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(USER_CFLAGS) -Itests/datapath $< -o $@ $(USER_LDFLAGS) $(TEST_LIBS)
+
+# libpawclient against a live pawd (tests/e2e/test_libpawclient.sh): linked
+# with libpawclient alone, as an outside program would be.
+$(BUILD)/tests/pawclient_live: tests/e2e/pawclient_live.c $(BUILD)/libpawclient.a | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) $< -o $@ $(USER_LDFLAGS) $(BUILD)/libpawclient.a \
+		$(LIBSODIUM_LIBS) $(CMOCKA_LIBS)
 
 $(BUILD)/tests/test_smoke: tests/datapath/test_smoke.c $(LIBPAW) | $(BUILD)
 	$(call msg,CC,$@)
