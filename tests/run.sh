@@ -64,7 +64,8 @@ run_cmocka() {
 	printf '== %s: %s\n' "$tier" "$name"
 	local runner=()
 	if [ "${PAW_TEST_VALGRIND:-0}" = 1 ] && [ "$tier" = unit ]; then
-		runner=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite)
+		runner=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
+			--suppressions=tests/valgrind.supp)
 	fi
 	CMOCKA_MESSAGE_OUTPUT=TAP "${runner[@]}" "$bin" > "$log" 2>&1
 	rc=$?

@@ -214,10 +214,12 @@ pawctl() { in_sw "$BUILD/pawctl" -S "$T/pawd.sock" "$@"; }
 # control socket answers (at most 10 s).
 pawd_start() {
 	# Not through a shell function: $! must be pawd itself.
-	nsenter --net="/var/run/netns/$NS_SW" "$BUILD/pawd" -f -c "$T/pawd.conf" "$@" \
+	# PAWD_WRAP: e.g. "valgrind --leak-check=full" to run pawd under it.
+	# shellcheck disable=SC2086
+	nsenter --net="/var/run/netns/$NS_SW" ${PAWD_WRAP:-} "$BUILD/pawd" -f -c "$T/pawd.conf" "$@" \
 		>> "$T/pawd.log" 2>&1 &
 	PAWD_PID=$!
-	for _ in $(seq 100); do
+	for _ in $(seq "${PAWD_START_TICKS:-100}"); do
 		if pawctl status >/dev/null 2>&1; then
 			return 0
 		fi
