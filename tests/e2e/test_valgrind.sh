@@ -6,6 +6,9 @@
 # checks valgrind cannot model are suppressed (tests/valgrind.supp).
 . "$(dirname "$0")/lib.sh"
 require_tools valgrind
+if ldd "$BUILD/pawd" 2>/dev/null | grep -q libasan; then
+	skip "pawd in $BUILD is built with AddressSanitizer, which valgrind cannot run"
+fi
 
 PAWD_START_TICKS=600	# valgrind starts slowly
 PAWD_WRAP="valgrind --leak-check=full --show-leak-kinds=definite,indirect \
