@@ -39,12 +39,10 @@ struct ctl_conn {
 	struct ctl_conn *next;
 	char *in;
 	size_t in_len;
-	char *out;
-	size_t out_len, out_cap;
+	struct pawd_outbuf out;
 	unsigned monitor;
 	__u64 lost;
 	bool dead;
-	bool want_out;
 };
 
 struct pawd_control {
@@ -59,41 +57,13 @@ static void conn_close(struct pawd *d, struct ctl_conn *c);
 
 static void conn_write(struct pawd *d, struct ctl_conn *c)
 {
-	while (c->out_len) {
-		ssize_t n = send(c->w.fd, c->out, c->out_len, MSG_DONTWAIT | MSG_NOSIGNAL);
-
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				break;
-			conn_close(d, c);
-			return;
-		}
-		memmove(c->out, c->out + n, c->out_len - n);
-		c->out_len -= n;
-	}
-	if (!!c->out_len != c->want_out) {
-		c->want_out = !!c->out_len;
-		pawd_watch_mod(d, &c->w, EPOLLIN | EPOLLRDHUP | (c->want_out ? EPOLLOUT : 0));
-	}
+	if (pawd_outbuf_flush(d, &c->w, &c->out))
+		conn_close(d, c);
 }
 
 static bool out_append(struct ctl_conn *c, const char *s, size_t len)
 {
-	if (c->out_len + len > c->out_cap) {
-		size_t cap = c->out_cap ? c->out_cap : 4096;
-		void *p;
-
-		while (cap < c->out_len + len)
-			cap *= 2;
-		p = realloc(c->out, cap);
-		if (!p)
-			return false;
-		c->out = p;
-		c->out_cap = cap;
-	}
-	memcpy(c->out + c->out_len, s, len);
-	c->out_len += len;
-	return true;
+	return pawd_outbuf_append(&c->out, s, len);
 }
 
 /* Queue one JSON line (steals j). */
@@ -901,11 +871,11 @@ void control_event(struct pawd *d, const char *kind, json_t *ev)
 				break;
 			len = strlen(s);
 		}
-		if (c->out_len + len + 1 > OUT_MAX_BYTES) {
+		if (c->out.len + len + 1 > OUT_MAX_BYTES) {
 			c->lost++;
 			continue;
 		}
-		if (c->lost && c->out_len == 0) {
+		if (c->lost && c->out.len == 0) {
 			char lost[64];
 			int n = snprintf(lost, sizeof(lost), "{\"event\":\"lost\",\"count\":%llu}\n",
 					 (unsigned long long)c->lost);
@@ -929,12 +899,12 @@ void control_flush(struct pawd *d)
 	for (pc = &d->control->conns; *pc;) {
 		struct ctl_conn *c = *pc;
 
-		if (!c->dead && c->out_len)
+		if (!c->dead && c->out.len)
 			conn_write(d, c);
 		if (c->dead) {
 			*pc = c->next;
 			free(c->in);
-			free(c->out);
+			pawd_outbuf_free(&c->out);
 			free(c);
 		} else {
 			pc = &c->next;

@@ -42,11 +42,9 @@ struct ear_conn {
 	struct sockaddr_in6 peer;
 	__u8 *in;
 	size_t in_len;
-	__u8 *out;
-	size_t out_len, out_cap;
+	struct pawd_outbuf out;
 	__u64 last_ms;		/* last complete request (monotonic) */
 	bool dead;
-	bool want_out;
 };
 
 struct ear_reply {
@@ -415,7 +413,7 @@ static void conn_free(struct pawd *d, struct ear_conn *c)
 		close(c->w.fd);
 	}
 	free(c->in);
-	free(c->out);
+	pawd_outbuf_free(&c->out);
 	free(c);
 	d->ear->n_conns--;
 }
@@ -432,47 +430,21 @@ static void conn_close(struct pawd *d, struct ear_conn *c)
 
 static void conn_write(struct pawd *d, struct ear_conn *c)
 {
-	while (c->out_len) {
-		ssize_t n = send(c->w.fd, c->out, c->out_len, MSG_DONTWAIT | MSG_NOSIGNAL);
-
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				break;
-			conn_close(d, c);
-			return;
-		}
-		memmove(c->out, c->out + n, c->out_len - n);
-		c->out_len -= n;
-	}
-	if (!!c->out_len != c->want_out) {
-		c->want_out = !!c->out_len;
-		pawd_watch_mod(d, &c->w, EPOLLIN | EPOLLRDHUP | (c->want_out ? EPOLLOUT : 0));
-	}
+	if (pawd_outbuf_flush(d, &c->w, &c->out))
+		conn_close(d, c);
 }
 
 static void conn_send(struct pawd *d, struct ear_conn *c, const __u8 *buf, size_t len)
 {
-	if (c->out_len + len > TCP_OUT_MAX) {
+	if (c->out.len + len > TCP_OUT_MAX) {
 		pr_info("closing a TCP client that does not read its replies");
 		conn_close(d, c);
 		return;
 	}
-	if (c->out_len + len > c->out_cap) {
-		size_t cap = c->out_cap ? c->out_cap : 4096;
-		void *p;
-
-		while (cap < c->out_len + len)
-			cap *= 2;
-		p = realloc(c->out, cap);
-		if (!p) {
-			conn_close(d, c);
-			return;
-		}
-		c->out = p;
-		c->out_cap = cap;
+	if (!pawd_outbuf_append(&c->out, buf, len)) {
+		conn_close(d, c);
+		return;
 	}
-	memcpy(c->out + c->out_len, buf, len);
-	c->out_len += len;
 	conn_write(d, c);
 }
 

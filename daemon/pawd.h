@@ -110,6 +110,18 @@ int pawd_watch_add(struct pawd *d, struct pawd_watch *w, __u32 events);
 int pawd_watch_mod(struct pawd *d, struct pawd_watch *w, __u32 events);
 void pawd_watch_del(struct pawd *d, struct pawd_watch *w);
 
+/* Output waiting on a non-blocking stream socket (outbuf.c). */
+struct pawd_outbuf {
+	__u8 *buf;
+	size_t len, cap;
+	bool want_out;		/* EPOLLOUT armed */
+};
+bool pawd_outbuf_append(struct pawd_outbuf *o, const void *p, size_t n);
+/* Send what the socket takes, arming EPOLLOUT for the rest; -errno when
+ * the connection failed (the caller closes it). */
+int pawd_outbuf_flush(struct pawd *d, struct pawd_watch *w, struct pawd_outbuf *o);
+void pawd_outbuf_free(struct pawd_outbuf *o);
+
 /* ---- group commit (operator.c) ---- */
 /* Open the batch's transaction on first use (when group commit is on). */
 int pawd_batch_touch(struct pawd *d);

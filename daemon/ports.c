@@ -329,6 +329,22 @@ static void port_bring_up(struct pawd *d, struct pawd_port *p)
 	port_activate(d, p, &l);
 }
 
+/* A port from a [port] section: created if asked, brought up if there. */
+static int port_new_configured(struct pawd *d, const struct paw_cfg_port *pc)
+{
+	struct pawd_port *p = port_new(d, pc->name);
+
+	if (!p)
+		return -ENOSPC;
+	p->configured = true;
+	p->cfg = pc;
+	p->mode = pc->xdp_mode;
+	p->owned = pc->create == PAW_PORT_VETH;
+	port_create(d, pc);
+	port_bring_up(d, p);
+	return 0;
+}
+
 static int pinned_port_fn(__u32 ifindex, const struct paw_port *pp, void *ctx)
 {
 	struct pawd *d = ctx;
@@ -357,17 +373,9 @@ int ports_start(struct pawd *d)
 
 	d->starting = true;
 	for (int i = 0; i < d->cfg.n_ports; i++) {
-		const struct paw_cfg_port *pc = &d->cfg.ports[i];
-		struct pawd_port *p = port_new(d, pc->name);
-
-		if (!p)
-			return -ENOSPC;
-		p->configured = true;
-		p->cfg = pc;
-		p->mode = pc->xdp_mode;
-		p->owned = pc->create == PAW_PORT_VETH;
-		port_create(d, pc);
-		port_bring_up(d, p);
+		err = port_new_configured(d, &d->cfg.ports[i]);
+		if (err)
+			return err;
 	}
 	err = paw_sb_port_foreach(d->sb, pinned_port_fn, d);
 	d->starting = false;
@@ -540,19 +548,13 @@ int ports_reload(struct pawd *d)
 	}
 	for (int i = 0; i < d->cfg.n_ports; i++) {
 		const struct paw_cfg_port *pc = &d->cfg.ports[i];
-		struct pawd_port *p;
+		int err;
 
 		if (ports_find(d, pc->name))
 			continue;
-		p = port_new(d, pc->name);
-		if (!p)
-			return -ENOSPC;
-		p->configured = true;
-		p->cfg = pc;
-		p->mode = pc->xdp_mode;
-		p->owned = pc->create == PAW_PORT_VETH;
-		port_create(d, pc);
-		port_bring_up(d, p);
+		err = port_new_configured(d, pc);
+		if (err)
+			return err;
 	}
 	return 0;
 }

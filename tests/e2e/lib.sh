@@ -307,3 +307,12 @@ udp_loss_report() {
 	in_ns "$1" nstat -az 2>/dev/null | awk '/UdpRcvbufErrors|UdpInErrors|UdpInDatagrams/ { printf "%s=%s ", $1, $2 }'
 	in_ns "$1" ethtool -S eth0 2>/dev/null | awk '/drops|xdp_redirect_err|peer_tq_xdp_xmit_err/ && $2 != 0 { printf "%s%s ", $1, $2 }'
 }
+
+# clients_ready NAME...: enrolled by the admin and registered by themselves.
+clients_ready() {
+	local c
+	for c in "$@"; do
+		enrol "$c"
+		register "$c"
+	done
+}

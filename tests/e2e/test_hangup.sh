@@ -9,10 +9,7 @@
 topology_up alice bob
 pawd_config pass
 pawd_start
-for c in alice bob; do
-	enrol "$c"
-	register "$c"
-done
+clients_ready alice bob
 postbox alice call bob >/dev/null || fail "call refused"
 ping_ok alice 10.77.0.2 2 || fail "no traffic on the call"
 

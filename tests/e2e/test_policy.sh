@@ -11,10 +11,7 @@ topology_up alice bob
 PORT_EXTRA[p-alice]=$'address = 10.77.0.254/24\naddress = '"$OTHER6/128"
 pawd_config pass
 pawd_start
-for c in alice bob; do
-	enrol "$c"
-	register "$c"
-done
+clients_ready alice bob
 in_ns alice ip -6 route add "$OTHER6/128" dev eth0
 
 step "policy pass: the host answers alice (IPv4, IPv6 elsewhere, echo to MainBackend)"

@@ -10,10 +10,7 @@ require_tools iperf3
 topology_up alice bob carol
 pawd_config pass
 pawd_start
-for c in alice bob carol; do
-	enrol "$c"
-	register "$c"
-done
+clients_ready alice bob carol
 
 step "no call yet: alice cannot reach bob, each ping a counted no-call drop"
 before=$(reason_count no-call)

@@ -17,10 +17,7 @@ PAWD_WRAP="valgrind --leak-check=full --show-leak-kinds=definite,indirect \
 topology_up alice bob
 pawd_config pass
 pawd_start
-for c in alice bob; do
-	enrol "$c"
-	register "$c"
-done
+clients_ready alice bob
 postbox alice call bob >/dev/null || fail "call"
 postbox alice tcp post bob "hi" >/dev/null || fail "post"
 postbox bob fetch ack >/dev/null || fail "fetch"
