@@ -274,50 +274,18 @@ static int client_stats(struct pawctl *p, const char *name, json_t **st)
 	return pawctl_request(p, "stats", json_pack("{ss?}", "client", name), st);
 }
 
+static void client_row(struct pawctl *p, const json_t *o, const json_t *st)
+{
+	print_client_cells(p, o);
+	if (st)
+		print_client_stats_cells(p, st);
+}
+
 static int client_list(struct pawctl *p, int argc, char **argv)
 {
-	json_t *list, *o, **st = NULL;
-	size_t i, n;
-	int ret;
-
 	if (argc > 1)
 		return pawctl_garbage(p, argv[1], CLIENT_HELP);
-	ret = pawctl_request(p, "client.list", NULL, &list);
-	if (ret)
-		return ret;
-	if (!json_is_array(list)) {
-		pawctl_error(p, "pawd's client list is not a list");
-		json_decref(list);
-		return PAWCTL_FAIL;
-	}
-	n = json_array_size(list);
-	if (p->stats && n) {
-		st = calloc(n, sizeof(*st));
-		if (!st) {
-			json_decref(list);
-			pawctl_error(p, "out of memory");
-			return PAWCTL_FAIL;
-		}
-		json_array_foreach(list, i, o) {
-			ret = client_stats(p, jstr(o, "name"), &st[i]);
-			if (ret)
-				goto out;
-		}
-	}
-	table_open(p, NULL, false);
-	json_array_foreach(list, i, o) {
-		table_row(p, NULL);
-		print_client_cells(p, o);
-		if (st)
-			print_client_stats_cells(p, st[i]);
-	}
-	table_close(p);
-out:
-	for (i = 0; st && i < n; i++)
-		json_decref(st[i]);
-	free(st);
-	json_decref(list);
-	return ret;
+	return pawctl_list(p, "client.list", "client", client_row);
 }
 
 static void print_client_show(struct pawctl *p, const json_t *o, const json_t *st)

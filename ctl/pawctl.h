@@ -190,6 +190,14 @@ int ctl_recv(struct ctl_conn *c, json_t **msg, int timeout_ms, const void *sigma
  * error text, or why pawd could not be asked. args is stolen.
  */
 int pawctl_request(struct pawctl *p, const char *cmd, json_t *args, json_t **result);
+/*
+ * `OBJECT list`: ask pawd for cmd's list and, with -s, the counters of
+ * each element (`stats` with {stats_key: its name}) before printing a row
+ * of anything, so a failure prints no half table. row() prints one
+ * element (st is NULL without -s).
+ */
+int pawctl_list(struct pawctl *p, const char *cmd, const char *stats_key,
+		void (*row)(struct pawctl *p, const json_t *o, const json_t *st));
 /* Print the connect error with the hint; returns PAWCTL_FAIL. */
 int pawctl_conn_error(struct pawctl *p, int err);
 /* A failed response ("ok": false) to its exit code, after printing it. */

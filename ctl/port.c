@@ -58,48 +58,9 @@ static void print_port(struct pawctl *p, const json_t *o, const json_t *st)
 
 static int port_list(struct pawctl *p, int argc, char **argv)
 {
-	json_t *list, *o, **st = NULL;
-	size_t i, n;
-	int ret;
-
 	if (argc > 1)
 		return pawctl_garbage(p, argv[1], PORT_HELP);
-	ret = pawctl_request(p, "port.list", NULL, &list);
-	if (ret)
-		return ret;
-	if (!json_is_array(list)) {
-		pawctl_error(p, "pawd's port list is not a list");
-		json_decref(list);
-		return PAWCTL_FAIL;
-	}
-	n = json_array_size(list);
-	/* Counters first, so a failure prints no half table. */
-	if (p->stats && n) {
-		st = calloc(n, sizeof(*st));
-		if (!st) {
-			json_decref(list);
-			pawctl_error(p, "out of memory");
-			return PAWCTL_FAIL;
-		}
-		json_array_foreach(list, i, o) {
-			ret = pawctl_request(p, "stats", json_pack("{ss?}", "port", jstr(o, "name")),
-					     &st[i]);
-			if (ret)
-				goto out;
-		}
-	}
-	table_open(p, NULL, false);
-	json_array_foreach(list, i, o) {
-		table_row(p, NULL);
-		print_port(p, o, st ? st[i] : NULL);
-	}
-	table_close(p);
-out:
-	for (i = 0; st && i < n; i++)
-		json_decref(st[i]);
-	free(st);
-	json_decref(list);
-	return ret;
+	return pawctl_list(p, "port.list", "port", print_port);
 }
 
 static int port_add(struct pawctl *p, int argc, char **argv)
