@@ -87,4 +87,15 @@ done
 expect_ge "$busy" 3 "requests refused over the rate"
 expect_ge "$(( $(refused busy) - before ))" 3 "refusals counted as busy"
 postbox bob status >/dev/null || fail "bob was limited for alice's burst"
+
+step "a silent TCP connection is closed after idle_timeout"
+sed -i 's/^idle_timeout = .*/idle_timeout = 1/' "$T/pawd.conf"
+kill -HUP "$PAWD_PID"
+wait_for 5 sh -c "[ \$(grep -c 'configuration reloaded' '$T/pawd.log') -ge 2 ]" || fail "no reload"
+start=$(date +%s)
+# socat exits when pawd closes; a hold of 10 s means it never did.
+in_ns alice timeout 10 socat -u "TCP6:[$MAINBACKEND]:53" - </dev/null >/dev/null 2>&1
+held=$(( $(date +%s) - start ))
+[ "$held" -lt 8 ] || fail "an idle TCP connection was held ${held} s (idle_timeout = 1)"
+log "idle connection closed after ${held} s"
 log "ok"
