@@ -570,6 +570,10 @@ static void accept_cb(struct pawd *d, struct pawd_watch *w, __u32 events)
 	}
 }
 
+/* Runs inside a batch (the loop's timer): it closes idle connections and
+ * leaves their freeing, and every reply, to the ear_flush() that follows
+ * the batch's commit. Flushing here would send replies of mutations not
+ * yet committed. */
 void ear_tick(struct pawd *d, __u64 now_mono)
 {
 	__u64 idle = (__u64)d->cfg.ear_idle_timeout_s * 1000;
@@ -579,7 +583,6 @@ void ear_tick(struct pawd *d, __u64 now_mono)
 	for (struct ear_conn *c = d->ear->conns; c; c = c->next)
 		if (!c->dead && now_mono - c->last_ms > idle)
 			conn_close(d, c);
-	ear_flush(d, 0);
 }
 
 /* ---- sockets ---- */
