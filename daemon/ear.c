@@ -304,6 +304,9 @@ static void handle(struct pawd *d, int udp_fd, struct ear_conn *conn, const __u8
 	}
 	st = paw_pb_req_peek(msg, len, req);
 	if (!st) {
+		/* Every read of this batch in one transaction (an error leaves
+		 * each statement to take its own locks, as without). */
+		pawd_batch_open(d);
 		known = paw_store_client_get(d->store, req->name, &me) == 0;
 		if (!known)
 			st = PAW_PB_AUTH;

@@ -57,20 +57,26 @@ static const char *ip4s(__be32 a, char *buf)
 
 /* ---- group commit ---- */
 
-int pawd_batch_touch(struct pawd *d)
+int pawd_batch_open(struct pawd *d)
 {
 	int err;
 
-	if (d->in_batch) {
-		d->batch_dirty = true;
+	if (d->in_batch)
 		return 0;
-	}
 	err = paw_store_begin(d->store);
 	if (err)
 		return err;
 	d->in_batch = true;
-	d->batch_dirty = true;
 	return 0;
+}
+
+int pawd_batch_touch(struct pawd *d)
+{
+	int err = pawd_batch_open(d);
+
+	if (!err)
+		d->batch_dirty = true;
+	return err;
 }
 
 void pawd_undo_push(struct pawd *d, int kind, const char *a, const char *b)

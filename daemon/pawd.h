@@ -111,7 +111,12 @@ int pawd_watch_mod(struct pawd *d, struct pawd_watch *w, __u32 events);
 void pawd_watch_del(struct pawd *d, struct pawd_watch *w);
 
 /* ---- group commit (operator.c) ---- */
-/* Open the batch's transaction on first use (when group commit is on). */
+/* Open the batch's transaction, for reading: the requests of one loop
+ * iteration share it, so SQLite takes and drops its file locks once per
+ * batch rather than once per statement. Ended (rolled back when nothing
+ * changed) by pawd_batch_end(). */
+int pawd_batch_open(struct pawd *d);
+/* Open it if need be, and mark it as holding a mutation. */
 int pawd_batch_touch(struct pawd *d);
 /* Commit; on failure roll back and undo the batch's datapath changes.
  * Returns 0 or the store's error: replies of mutating requests must then

@@ -224,6 +224,31 @@ static void test_reply_waits_for_commit(void **state)
 	free(rep);
 }
 
+static void test_reads_share_the_batch(void **state)
+{
+	struct fx *f = *state;
+	struct paw_pb_req req = { .type = PAW_PB_STATUS };
+	struct paw_pb_reply *rep = calloc(1, sizeof(*rep));
+
+	need_ear(f);
+	assert_non_null(rep);
+	send_req(f, &req);
+	send_req(f, &req);
+	loop_events(f);
+	/* Both read in one transaction, which changed nothing: rolled back. */
+	assert_true(f->d.in_batch);
+	assert_false(f->d.batch_dirty);
+	assert_int_equal(pawd_batch_end(&f->d), 0);
+	assert_false(f->d.in_batch);
+	ear_flush(&f->d, 0);
+	for (int i = 0; i < 2; i++) {
+		assert_true(reply_within(f, 1000, rep));
+		assert_int_equal(rep->status, PAW_PB_OK);
+		assert_string_equal(rep->info.name, "alice");
+	}
+	free(rep);
+}
+
 static void test_failed_commit_says_internal(void **state)
 {
 	struct fx *f = *state;
@@ -251,6 +276,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_reply_waits_for_commit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reads_share_the_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_commit_says_internal, setup, teardown),
 	};
 
