@@ -30,6 +30,7 @@
 
 struct pawd;
 struct ring_buffer;
+struct pawd_reconcile;
 
 /* A port as pawd runs it. */
 struct pawd_port {
@@ -96,6 +97,7 @@ struct pawd {
 
 	struct pawd_ear_stats ear_stats;
 	struct pawd_ear *ear;
+	struct pawd_reconcile *reconciling;	/* during op_reconcile() only */
 	struct pawd_control *control;
 	int n_drop_monitors;	/* control connections watching drops */
 };
