@@ -9,7 +9,8 @@ BENCH_BPF := $(BENCH_BUILD)/xdp_bench.bpf.o $(BENCH_BUILD)/cost.bpf.o \
 	$(BENCH_BUILD)/sync.bpf.o
 BENCH_SKELS := $(BENCH_BPF:.bpf.o=.skel.h)
 # The Operator's side: these run pawd (bench/harness.c).
-BENCH_OP_TOOLS := $(BENCH_BUILD)/paw-bench-postbox
+BENCH_OP_TOOLS := $(BENCH_BUILD)/paw-bench-postbox $(BENCH_BUILD)/paw-bench-setup \
+	$(BENCH_BUILD)/paw-bench-scale
 BENCH_TOOLS := $(BENCH_BUILD)/paw-bench-fwd $(BENCH_BUILD)/paw-bench-cost \
 	$(BENCH_BUILD)/paw-bench-maps $(BENCH_OP_TOOLS)
 BENCH_HDRS := bench/bench_abi.h bench/ref_fwd.h bench/common.h bench/harness.h $(BPF_HDRS)

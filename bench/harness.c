@@ -342,7 +342,7 @@ int hx_pawd_start(struct hx *h, int cpu)
 	h->pawd = pid;
 	h->pawd_cpu = cpu;
 	ctl_close(h);
-	end = now_ns() + 20000000000ull;
+	end = now_ns() + (__u64)((h->start_wait_s > 0 ? h->start_wait_s : 20) * 1e9);
 	while (now_ns() < end && !bench_stop) {
 		if (waitpid(pid, &st, WNOHANG) == pid) {
 			h->pawd = 0;
@@ -355,7 +355,8 @@ int hx_pawd_start(struct hx *h, int cpu)
 		ctl_close(h);
 		usleep(20000);
 	}
-	pr_err("pawd did not answer on its control socket in 20 s; its log:\n");
+	pr_err("pawd did not answer on its control socket in %.0f s; its log:\n",
+	       h->start_wait_s > 0 ? h->start_wait_s : 20);
 	log_tail(h);
 	return -ETIMEDOUT;
 }

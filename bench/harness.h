@@ -61,6 +61,7 @@ struct hx {
 	int host_fd;		/* our own network namespace */
 	pid_t pawd;
 	int pawd_cpu;		/* -1: not pinned */
+	double start_wait_s;	/* hx_pawd_start()'s bound; 0: 20 s */
 	struct hx_conf cfg;
 	int ctl;		/* control socket, -1 */
 };
@@ -84,7 +85,7 @@ int hx_nsexec(struct hx *h, int n, const char *fmt, ...) __attribute__((format(p
 
 int hx_pawd_config(struct hx *h, const struct hx_conf *c);
 /* Start pawd (foreground, log to h->log) on cpu (-1: anywhere) and wait
- * until its control socket answers (at most 20 s). */
+ * until its control socket answers (at most h->start_wait_s, 20 s). */
 int hx_pawd_start(struct hx *h, int cpu);
 /* Signal it and wait at most wait_s for it to exit; SIGKILL after. */
 int hx_pawd_stop(struct hx *h, int sig, double wait_s);

@@ -87,6 +87,7 @@ static struct {
 	int pawd_cpu, gen_cpu;
 	bool smoke;
 	const char *only;	/* -p: phases to run, "post/tcp/on,..." */
+	bool rps;		/* --rps: the replies' receive on the generator's CPU */
 	bool sync_ok;
 	double enrol_s, register_s;
 	struct res res[MAX_RES];
@@ -623,6 +624,8 @@ static void usage(FILE *f)
 		"  -p LIST     only these phases, e.g. status/udp/on,post/tcp/off\n"
 		"              (status, post, callhangup; udp, tcp; on, off)\n"
 		"  --cpus P,G  pawd's CPU and the generator's (0,1)\n"
+		"  --rps       steer the replies' receive in the client namespace to the\n"
+		"              generator's CPU (default: it runs where pawd sends them)\n"
 		"  --smoke     about a second of it; fails only when broken\n"
 		"  -o FILE     results as TSV;  --md FILE: summary\n"
 		"  -v          more detail\n");
@@ -634,6 +637,7 @@ int main(int argc, char **argv)
 		{ "smoke", no_argument, NULL, 'S' },
 		{ "md", required_argument, NULL, 'M' },
 		{ "cpus", required_argument, NULL, 'C' },
+		{ "rps", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -670,6 +674,7 @@ int main(int argc, char **argv)
 		case 'o': tsv = optarg; break;
 		case 'M': mdp = optarg; break;
 		case 'S': W.smoke = true; break;
+		case 'R': W.rps = true; break;
 		case 'v': verbose = PAW_LOG_DEBUG; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -701,7 +706,7 @@ int main(int argc, char **argv)
 	srand((unsigned)now_ns());
 	err = hx_init(&W.h);
 	if (!err)
-		err = hx_topology(&W.h, roles, 1, false, W.gen_cpu);
+		err = hx_topology(&W.h, roles, 1, false, W.rps ? W.gen_cpu : -1);
 	if (!err)
 		err = hx_pawd_config(&W.h, &conf);
 	if (!err)
