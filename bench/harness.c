@@ -131,6 +131,8 @@ void hx_cleanup(struct hx *h)
 
 	if (!h || !h->pid || h->pid != getpid())
 		return;
+	if (h->host_fd >= 0)
+		setns(h->host_fd, CLONE_NEWNET);
 	if (h->ctl >= 0)
 		close(h->ctl);
 	h->ctl = -1;
@@ -160,7 +162,6 @@ void hx_cleanup(struct hx *h)
 		sh_opt("ip netns del '%s' 2>/dev/null", h->sw.name);
 	}
 	if (h->host_fd >= 0) {
-		setns(h->host_fd, CLONE_NEWNET);
 		close(h->host_fd);
 		h->host_fd = -1;
 	}
@@ -527,24 +528,31 @@ void hx_sync_close(void)
 
 /* ---- control socket ---- */
 
+/* Lines read from a socket: buf[off, len) is what is not consumed yet. */
 struct linebuf {
 	char *buf;
-	size_t len;
+	size_t off, len;
 };
 
-/* The next line (without its newline) into lb, waiting at most timeout_ms:
- * its length, or -errno. The caller consumes it with lb_drop(). */
+/* The next line (without its newline) at lb->buf + lb->off, waiting at
+ * most timeout_ms: its length, or -errno. lb_drop() consumes it. */
 static long lb_line(int fd, struct linebuf *lb, int timeout_ms)
 {
 	__u64 end = now_ns() + (__u64)timeout_ms * 1000000;
 
 	for (;;) {
-		char *nl = lb->len ? memchr(lb->buf, '\n', lb->len) : NULL;
+		char *p0 = lb->buf + lb->off;
+		char *nl = lb->len > lb->off ? memchr(p0, '\n', lb->len - lb->off) : NULL;
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		ssize_t n;
 
 		if (nl)
-			return nl - lb->buf;
+			return nl - p0;
+		if (lb->off) {
+			memmove(lb->buf, p0, lb->len - lb->off);
+			lb->len -= lb->off;
+			lb->off = 0;
+		}
 		if (lb->len == CTL_LINE_MAX)
 			return -EMSGSIZE;
 		if (now_ns() >= end || bench_stop)
@@ -565,8 +573,12 @@ static long lb_line(int fd, struct linebuf *lb, int timeout_ms)
 
 static void lb_drop(struct linebuf *lb, size_t line_len)
 {
-	memmove(lb->buf, lb->buf + line_len + 1, lb->len - line_len - 1);
-	lb->len -= line_len + 1;
+	lb->off += line_len + 1;
+}
+
+static bool lb_more(const struct linebuf *lb)
+{
+	return lb->len > lb->off && memchr(lb->buf + lb->off, '\n', lb->len - lb->off);
 }
 
 static int send_all(int fd, const char *p, size_t len)
@@ -631,7 +643,7 @@ int hx_ctl(struct hx *h, char *res, size_t res_len, const char *fmt, ...)
 		ctl_close(h);
 		return (int)n;
 	}
-	ok = ctl_parse(lb.buf, n, &json);
+	ok = ctl_parse(lb.buf + lb.off, n, &json);
 	free(lb.buf);
 	if (!ok) {
 		req[len - 1] = '\0';
@@ -693,12 +705,12 @@ long hx_ctl_pipeline(struct hx *h, __u32 n, __u32 window, hx_line_fn line, hx_re
 				err = len;
 				goto out;
 			}
-			ok = ctl_parse(lb.buf, len, &json);
+			ok = ctl_parse(lb.buf + lb.off, len, &json);
 			lb_drop(&lb, len);
 			failed += !ok;
 			reply(ctx, got++, ok, json ? json : "");
 			free(json);
-		} while (got < sent && memchr(lb.buf, '\n', lb.len));
+		} while (got < sent && lb_more(&lb));
 	}
 	err = bench_stop ? -EINTR : failed;
 out:
