@@ -4,13 +4,14 @@
 # docs/benchmarks.md from bench/benchmarks.md.in.
 #
 # Usage: bench/run.sh [--smoke] [PART ...]
-#   PART     one of: fwd fwd2 cost maps postbox setup (default: all)
+#   PART     one of: fwd fwd2 cost maps postbox setup scale (default: all)
 #   --smoke  about a second of each tool, nothing written under docs/;
 #            exits non-zero only when a tool is broken
 #   --report write the plots and docs/benchmarks.md from the last full
 #            run's results again, running nothing
 # Environment: BUILD (default build), BENCH_OUT (default $BUILD/bench/results
-# or $BUILD/bench/smoke), BENCH_REPS (fwd repetitions, default 7).
+# or $BUILD/bench/smoke), BENCH_REPS (fwd repetitions, default 7),
+# BENCH_SCALE_T (time bound of paw-bench-scale's CALL phase, default 90 s).
 #
 # A part is a function part_NAME below that runs one tool and leaves
 # $OUT/NAME.md (its section of docs/benchmarks.md) behind; a new
@@ -19,7 +20,7 @@ set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 B=$BUILD/bench
-PARTS="fwd fwd2 cost maps postbox setup"
+PARTS="fwd fwd2 cost maps postbox setup scale"
 smoke=0
 report=0
 want=()
@@ -51,7 +52,9 @@ fi
 
 # The tools clean up after themselves, on errors and on SIGINT/SIGTERM.
 # Should one be killed outright, its namespaces (paw-bench-ROLE-PID) go
-# here; its BPF programs and links die with it.
+# here; its BPF programs and links die with it, and so does the pawd it
+# ran (PR_SET_PDEATHSIG), whose pins (/sys/fs/bpf/paw-bench-PID) and files
+# (/tmp/paw-bench-PID) go here too.
 child=0
 cleanup() {
 	local ns
@@ -63,6 +66,7 @@ cleanup() {
 		for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^paw-bench-[a-z]+-$child\$"); do
 			ip netns del "$ns" 2>/dev/null
 		done
+		rm -rf "/sys/fs/bpf/paw-bench-$child" "/tmp/paw-bench-$child"
 	fi
 	child=0
 }
@@ -89,13 +93,6 @@ run() {
 	return 0
 }
 
-pending() {
-	local name=$1
-	shift
-	printf '\n== %s: pending\n%s\n' "$name" "$*"
-	printf '\n*Pending:* %s\n' "$*" > "$OUT/$name.md"
-}
-
 part_fwd() {
 	run fwd "$B/paw-bench-fwd" --placement one -r "$REPS" "${SMOKE[@]}" \
 		-o "$OUT/fwd.tsv" --md "$OUT/fwd.md" --dat "$OUT/fwd.dat"
@@ -115,18 +112,19 @@ part_maps() {
 	run maps "$B/paw-bench-maps" "${SMOKE[@]}" -o "$OUT/maps.tsv" --md "$OUT/maps.md"
 }
 
-# Issue 7, part 3, needs pawd: Postbox requests over IPv6 and call setup
-# through it. Replace these with runs of their tools once pawd exists.
+# Issue 7, part 3, the Operator's side: these run pawd from $BUILD.
 part_postbox() {
-	pending postbox "Postbox throughput over IPv6 UDP and TCP, STATUS (read) and" \
-		"CALL/POST (durable write) with and without group commit, and pawd's RSS at" \
-		"65,536 clients and 1M calls: needs pawd (targets: UDP STATUS >= 100,000" \
-		"requests/s on one core; group commit >= 10x one transaction per request)."
+	run postbox "$B/paw-bench-postbox" "${SMOKE[@]}" -o "$OUT/postbox.tsv" \
+		--md "$OUT/postbox.md"
 }
 
 part_setup() {
-	pending setup "Call-setup latency, request received -> both directions in the map" \
-		"-> first frame forwarded, p50/p99: needs pawd (target: p99 <= 2 ms)."
+	run setup "$B/paw-bench-setup" "${SMOKE[@]}" -o "$OUT/setup.tsv" --md "$OUT/setup.md"
+}
+
+part_scale() {
+	run scale "$B/paw-bench-scale" "${SMOKE[@]}" -T "${BENCH_SCALE_T:-90}" \
+		--md "$OUT/scale.md"
 }
 
 if [ "$report" = 1 ]; then

@@ -27,7 +27,7 @@
 #include "log.h"
 #include "util.h"
 
-#define UDP_BURST	64		/* datagrams read per wakeup */
+#define UDP_BURST	256		/* datagrams read per wakeup */
 #define TCP_OUT_MAX	(1 << 20)	/* a client that does not read is cut off */
 
 struct ear_sock {
@@ -84,6 +84,14 @@ struct pawd_ear {
 	struct paw_pb_reply rep;
 	__u8 buf[2 + PAW_PB_TCP_MAX];
 	struct paw_ratelimit rl;
+	/* A burst of datagrams, read with one recvmmsg() */
+	__u8 in[UDP_BURST][PAW_PB_UDP_MAX + 1];
+	struct sockaddr_in6 in_src[UDP_BURST];
+	struct mmsghdr in_msg[UDP_BURST];
+	struct iovec in_iov[UDP_BURST];
+	/* and the replies of a batch, sent with sendmmsg() */
+	struct mmsghdr out_msg[UDP_BURST];
+	struct iovec out_iov[UDP_BURST];
 };
 
 static const char *addr6(const struct sockaddr_in6 *a, char *buf, size_t len)
@@ -117,16 +125,58 @@ static struct ear_reply *queue_slot(struct pawd_ear *e)
 
 static void conn_send(struct pawd *d, struct ear_conn *c, const __u8 *buf, size_t len);
 
-static void reply_send(struct pawd *d, struct ear_reply *r)
+/* UDP replies q[0..n), all on one socket, in as few syscalls as the
+ * kernel takes them: best effort, as the client retries. A datagram the
+ * kernel refuses is skipped, the rest still go. */
+static void udp_send(struct pawd *d, struct ear_reply *q, int n)
 {
-	if (r->conn) {
-		if (!r->conn->dead)
-			conn_send(d, r->conn, r->buf, r->len);
-		return;
+	struct pawd_ear *e = d->ear;
+	int done = 0;
+
+	for (int i = 0; i < n; i++) {
+		e->out_iov[i].iov_base = q[i].buf;
+		e->out_iov[i].iov_len = q[i].len;
+		memset(&e->out_msg[i], 0, sizeof(e->out_msg[i]));
+		e->out_msg[i].msg_hdr.msg_name = &q[i].to;
+		e->out_msg[i].msg_hdr.msg_namelen = sizeof(q[i].to);
+		e->out_msg[i].msg_hdr.msg_iov = &e->out_iov[i];
+		e->out_msg[i].msg_hdr.msg_iovlen = 1;
 	}
-	/* UDP: best effort, as the client retries. */
-	sendto(r->udp_fd, r->buf, r->len, MSG_DONTWAIT | MSG_NOSIGNAL,
-	       (struct sockaddr *)&r->to, sizeof(r->to));
+	while (done < n) {
+		int r = sendmmsg(q[0].udp_fd, e->out_msg + done, n - done,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		/* The first datagram failed (r < 0) or the one after the last sent. */
+		done += r > 0 ? r : 1;
+	}
+}
+
+/* Send the replies q[0..n) in order: TCP ones into their connections,
+ * runs of UDP ones on the same socket in one sendmmsg(). */
+static void replies_send(struct pawd *d, struct ear_reply *q, int n)
+{
+	for (int i = 0; i < n;) {
+		struct ear_reply *r = &q[i];
+		int run = 1;
+
+		if (!r->buf) {
+			i++;
+			continue;
+		}
+		if (r->conn) {
+			if (!r->conn->dead)
+				conn_send(d, r->conn, r->buf, r->len);
+			i++;
+			continue;
+		}
+		while (i + run < n && run < UDP_BURST && !q[i + run].conn && q[i + run].buf &&
+		       q[i + run].udp_fd == r->udp_fd)
+			run++;
+		udp_send(d, r, run);
+		i += run;
+	}
 }
 
 /* Re-encode a held reply as INTERNAL: its batch did not reach the disk. */
@@ -174,15 +224,14 @@ void ear_flush(struct pawd *d, int commit_err)
 
 	if (!e)
 		return;
+	if (commit_err)
+		for (int i = 0; i < e->n_q; i++)
+			if (e->q[i].mutating)
+				reply_internal(d, &e->q[i]);
+	replies_send(d, e->q, e->n_q);
 	for (int i = 0; i < e->n_q; i++) {
-		struct ear_reply *r = &e->q[i];
-
-		if (commit_err && r->mutating)
-			reply_internal(d, r);
-		if (r->buf)
-			reply_send(d, r);
-		free(r->buf);
-		sodium_memzero(r->secret, sizeof(r->secret));
+		free(e->q[i].buf);
+		sodium_memzero(e->q[i].secret, sizeof(e->q[i].secret));
 	}
 	e->n_q = 0;
 	/* Connections closed during the batch go now that nothing refers to them. */
@@ -302,6 +351,9 @@ static void handle(struct pawd *d, int udp_fd, struct ear_conn *conn, const __u8
 	}
 	st = paw_pb_req_peek(msg, len, req);
 	if (!st) {
+		/* Every read of this batch in one transaction (an error leaves
+		 * each statement to take its own locks, as without). */
+		pawd_batch_open(d);
 		known = paw_store_client_get(d->store, req->name, &me) == 0;
 		if (!known)
 			st = PAW_PB_AUTH;
@@ -384,23 +436,32 @@ static void handle(struct pawd *d, int udp_fd, struct ear_conn *conn, const __u8
 
 static void udp_cb(struct pawd *d, struct pawd_watch *w, __u32 events)
 {
-	__u8 msg[PAW_PB_UDP_MAX + 1];
+	struct pawd_ear *e = d->ear;
+	int n;
 
 	(void)events;
 	for (int i = 0; i < UDP_BURST; i++) {
-		struct sockaddr_in6 src;
-		socklen_t slen = sizeof(src);
-		ssize_t n = recvfrom(w->fd, msg, sizeof(msg), MSG_DONTWAIT, (struct sockaddr *)&src,
-				     &slen);
+		e->in_iov[i].iov_base = e->in[i];
+		e->in_iov[i].iov_len = sizeof(e->in[i]);
+		memset(&e->in_msg[i], 0, sizeof(e->in_msg[i]));
+		e->in_msg[i].msg_hdr.msg_name = &e->in_src[i];
+		e->in_msg[i].msg_hdr.msg_namelen = sizeof(e->in_src[i]);
+		e->in_msg[i].msg_hdr.msg_iov = &e->in_iov[i];
+		e->in_msg[i].msg_hdr.msg_iovlen = 1;
+	}
+	/* One burst per wakeup: what is left wakes the loop again, after
+	 * this batch's commit. */
+	n = recvmmsg(w->fd, e->in_msg, UDP_BURST, MSG_DONTWAIT, NULL);
+	for (int i = 0; i < n; i++) {
+		size_t len = e->in_msg[i].msg_len;
 
-		if (n < 0)
-			break;
-		if (n > PAW_PB_UDP_MAX) {
+		/* A datagram longer than the buffer is cut: MSG_TRUNC says so. */
+		if (len > PAW_PB_UDP_MAX || (e->in_msg[i].msg_hdr.msg_flags & MSG_TRUNC)) {
 			d->ear_stats.requests++;
 			d->ear_stats.refused[PAW_PB_TOO_BIG]++;
 			continue;
 		}
-		handle(d, w->fd, NULL, msg, n, &src);
+		handle(d, w->fd, NULL, e->in[i], len, &e->in_src[i]);
 	}
 }
 
@@ -542,6 +603,10 @@ static void accept_cb(struct pawd *d, struct pawd_watch *w, __u32 events)
 	}
 }
 
+/* Runs inside a batch (the loop's timer): it closes idle connections and
+ * leaves their freeing, and every reply, to the ear_flush() that follows
+ * the batch's commit. Flushing here would send replies of mutations not
+ * yet committed. */
 void ear_tick(struct pawd *d, __u64 now_mono)
 {
 	__u64 idle = (__u64)d->cfg.ear_idle_timeout_s * 1000;
@@ -551,7 +616,6 @@ void ear_tick(struct pawd *d, __u64 now_mono)
 	for (struct ear_conn *c = d->ear->conns; c; c = c->next)
 		if (!c->dead && now_mono - c->last_ms > idle)
 			conn_close(d, c);
-	ear_flush(d, 0);
 }
 
 /* ---- sockets ---- */

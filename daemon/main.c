@@ -30,6 +30,9 @@
 #include "util.h"
 
 #define REPLAY_MAX_PER_CLIENT 4096
+/* Events taken per loop iteration: TCP connections with a request each
+ * share a batch (and its commit) up to this many. */
+#define LOOP_EVENTS 256
 
 /* ---- epoll ---- */
 
@@ -391,10 +394,10 @@ static void stop(struct pawd *d)
 
 static void run(struct pawd *d)
 {
-	struct epoll_event evs[64], deferred[64];
+	struct epoll_event evs[LOOP_EVENTS], deferred[LOOP_EVENTS];
 
 	while (!d->stopping) {
-		int n = epoll_wait(d->epfd, evs, 64, -1), nd = 0, err;
+		int n = epoll_wait(d->epfd, evs, LOOP_EVENTS, -1), nd = 0, err;
 
 		if (n < 0 && errno != EINTR) {
 			pr_err("epoll_wait: %s", strerror(errno));

@@ -57,20 +57,26 @@ static const char *ip4s(__be32 a, char *buf)
 
 /* ---- group commit ---- */
 
-int pawd_batch_touch(struct pawd *d)
+int pawd_batch_open(struct pawd *d)
 {
 	int err;
 
-	if (d->in_batch) {
-		d->batch_dirty = true;
+	if (d->in_batch)
 		return 0;
-	}
 	err = paw_store_begin(d->store);
 	if (err)
 		return err;
 	d->in_batch = true;
-	d->batch_dirty = true;
 	return 0;
+}
+
+int pawd_batch_touch(struct pawd *d)
+{
+	int err = pawd_batch_open(d);
+
+	if (!err)
+		d->batch_dirty = true;
+	return err;
 }
 
 void pawd_undo_push(struct pawd *d, int kind, const char *a, const char *b)
@@ -193,24 +199,100 @@ struct call_walk {
 	bool add;
 };
 
+/* ---- op_reconcile()'s memory: sets of 64-bit keys (never 0) ---- */
+
+struct keyset {
+	__u64 *v;
+	size_t cap;		/* a power of two */
+	size_t n;
+	bool failed;		/* out of memory once: the set is incomplete */
+};
+
+struct pawd_reconcile {
+	struct keyset calls;	/* ids of the calls programmed or judged */
+	struct keyset keys;	/* paw_calls keys programmed, (src << 32 | dst) */
+};
+
+static size_t keyset_slot(const struct keyset *s, __u64 k)
+{
+	return (size_t)((k * 0x9e3779b97f4a7c15ull) >> 20) & (s->cap - 1);
+}
+
+static bool keyset_has(const struct keyset *s, __u64 k)
+{
+	/* Bounded: the table is never more than half full. */
+	for (size_t i = keyset_slot(s, k), n = 0; s->v && n < s->cap; i = (i + 1) & (s->cap - 1), n++) {
+		if (s->v[i] == k)
+			return true;
+		if (!s->v[i])
+			return false;
+	}
+	return false;
+}
+
+static void keyset_add(struct keyset *s, __u64 k)
+{
+	size_t i;
+
+	if (s->failed || keyset_has(s, k))
+		return;
+	if ((s->n + 1) * 2 > s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 4096;
+		__u64 *v = calloc(cap, sizeof(*v)), *old = s->v;
+		size_t old_cap = s->cap;
+
+		if (!v) {
+			s->failed = true;
+			return;
+		}
+		s->v = v;
+		s->cap = cap;
+		s->n = 0;
+		for (size_t j = 0; j < old_cap; j++)
+			if (old[j])
+				keyset_add(s, old[j]);
+		free(old);
+	}
+	for (i = keyset_slot(s, k); s->v[i]; i = (i + 1) & (s->cap - 1))
+		;
+	s->v[i] = k;
+	s->n++;
+}
+
+static __u64 call_key64(__be32 src, __be32 dst)
+{
+	return (__u64)ntohl(src) << 32 | ntohl(dst);
+}
+
 /* Program a stored call in its own order (a calls b): the same call is
  * always the same two entries, so re-programming an unchanged one writes
  * nothing and its counters run on. */
 static int call_walk_fn(const struct paw_store_call *call, void *ctx)
 {
 	struct call_walk *w = ctx;
+	struct pawd_reconcile *r = w->add ? w->d->reconciling : NULL;
 	bool me_a = !strcmp(call->a, w->me->name);
 	struct paw_store_client o;
 	const struct paw_store_client *a, *b;
 
+	/* Reconciling, each call is met from both ends: once is enough, the
+	 * answer (both ends online or not) is the same from either. */
+	if (r && call->id > 0) {
+		if (keyset_has(&r->calls, (__u64)call->id))
+			return 0;
+		keyset_add(&r->calls, (__u64)call->id);
+	}
 	if (client_get(w->d, me_a ? call->b : call->a, &o))
 		return 0;
 	a = me_a ? w->me : &o;
 	b = me_a ? &o : w->me;
-	if (!w->add)
+	if (!w->add) {
 		paw_sb_call_del(w->d->sb, a->ipv4, b->ipv4);
-	else if (has_call_live(w->d, a, b))
-		paw_sb_call_add(w->d->sb, a->ipv4, b->ipv4, (__u32)call->id);
+	} else if (has_call_live(w->d, a, b) &&
+		   paw_sb_call_add(w->d->sb, a->ipv4, b->ipv4, (__u32)call->id) == 0 && r) {
+		keyset_add(&r->keys, call_key64(a->ipv4, b->ipv4));
+		keyset_add(&r->keys, call_key64(b->ipv4, a->ipv4));
+	}
 	/* else: the other end is not in the fast path; its going offline
 	 * removed the call, and its coming back adds it. */
 	return 0;
@@ -843,6 +925,7 @@ static int reconcile_client_fn(const struct paw_store_client *c, void *ctx)
 
 struct stale_calls {
 	struct pawd *d;
+	const struct keyset *live;	/* what the client pass programmed, if complete */
 	struct paw_call_key *keys;
 	int n, cap;
 };
@@ -857,10 +940,15 @@ static int stale_call_fn(const struct paw_call_key *k, const struct paw_call *ca
 
 	(void)call;
 	(void)ctr;
-	keep = paw_store_client_by_ipv4(s->d->store, k->src, &a) == 0 &&
-	       paw_store_client_by_ipv4(s->d->store, k->dst, &b) == 0 &&
-	       paw_store_call_get(s->d->store, a.name, b.name, &sc) == 0 &&
-	       has_call_live(s->d, &a, &b);
+	/* The client pass programmed every call the data server has and
+	 * both of whose ends are online: any other entry is stale. */
+	if (s->live)
+		keep = keyset_has(s->live, call_key64(k->src, k->dst));
+	else
+		keep = paw_store_client_by_ipv4(s->d->store, k->src, &a) == 0 &&
+		       paw_store_client_by_ipv4(s->d->store, k->dst, &b) == 0 &&
+		       paw_store_call_get(s->d->store, a.name, b.name, &sc) == 0 &&
+		       has_call_live(s->d, &a, &b);
 	if (keep)
 		return 0;
 	if (s->n == s->cap) {
@@ -878,17 +966,25 @@ static int stale_call_fn(const struct paw_call_key *k, const struct paw_call *ca
 
 int op_reconcile(struct pawd *d)
 {
+	struct pawd_reconcile rec = { 0 };
 	struct stale_calls s = { .d = d };
 	int fd = paw_sb_map_fd(d->sb, PAW_MAP_CLIENTS);
 	__be32 key, next, *prev = NULL;
 	__be32 *stale = NULL;
 	int n_stale = 0, cap = 0, err;
+	/* All of it reads in one transaction (one set of file locks, one
+	 * consistent view), unless a batch is open already. */
+	bool own_batch = !d->in_batch && pawd_batch_open(d) == 0;
 
 	/* Every client the data server has: in the fast path exactly when
-	 * its port is up, with the calls whose both ends are. */
+	 * its port is up, with the calls whose both ends are. Each call is
+	 * judged once, and what is programmed is remembered for the scan of
+	 * stale entries below. */
+	d->reconciling = &rec;
 	err = paw_store_client_foreach(d->store, reconcile_client_fn, d);
+	d->reconciling = NULL;
 	if (err)
-		return err;
+		goto out;
 
 	/* Fast-path clients the data server does not have. */
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
@@ -912,6 +1008,7 @@ int op_reconcile(struct pawd *d)
 	free(stale);
 
 	/* Call directions the data server does not have. */
+	s.live = rec.keys.failed || rec.calls.failed ? NULL : &rec.keys;
 	err = paw_sb_call_foreach(d->sb, stale_call_fn, &s);
 	for (int i = 0; i < s.n; i++)
 		bpf_map_delete_elem(paw_sb_map_fd(d->sb, PAW_MAP_CALLS), &s.keys[i]);
@@ -919,6 +1016,11 @@ int op_reconcile(struct pawd *d)
 		pr_info("reconciled: removed %d stale clients and %d stale call directions",
 			n_stale, s.n);
 	free(s.keys);
+out:
+	free(rec.calls.v);
+	free(rec.keys.v);
+	if (own_batch)
+		pawd_batch_end(d);
 	return err < 0 ? err : 0;
 }
 

@@ -30,6 +30,7 @@
 
 struct pawd;
 struct ring_buffer;
+struct pawd_reconcile;
 
 /* A port as pawd runs it. */
 struct pawd_port {
@@ -96,6 +97,7 @@ struct pawd {
 
 	struct pawd_ear_stats ear_stats;
 	struct pawd_ear *ear;
+	struct pawd_reconcile *reconciling;	/* during op_reconcile() only */
 	struct pawd_control *control;
 	int n_drop_monitors;	/* control connections watching drops */
 };
@@ -123,7 +125,12 @@ int pawd_outbuf_flush(struct pawd *d, struct pawd_watch *w, struct pawd_outbuf *
 void pawd_outbuf_free(struct pawd_outbuf *o);
 
 /* ---- group commit (operator.c) ---- */
-/* Open the batch's transaction on first use (when group commit is on). */
+/* Open the batch's transaction, for reading: the requests of one loop
+ * iteration share it, so SQLite takes and drops its file locks once per
+ * batch rather than once per statement. Ended (rolled back when nothing
+ * changed) by pawd_batch_end(). */
+int pawd_batch_open(struct pawd *d);
+/* Open it if need be, and mark it as holding a mutation. */
 int pawd_batch_touch(struct pawd *d);
 /* Commit; on failure roll back and undo the batch's datapath changes.
  * Returns 0 or the store's error: replies of mutating requests must then
