@@ -67,6 +67,13 @@ int paw_store_schema_version(struct paw_store *s);
  * at commit. Without begin, each mutation commits on its own. A second
  * begin is -EBUSY; commit or rollback without begin is -EINVAL. A failed
  * commit stores nothing of the batch. */
+/* The client cache (docs/store.md): reads answered from memory, and not. */
+struct paw_store_cache_stats {
+	__u64 hits;
+	__u64 misses;
+};
+void paw_store_cache_counters(struct paw_store *s, struct paw_store_cache_stats *st);
+
 int paw_store_begin(struct paw_store *s);
 int paw_store_commit(struct paw_store *s);
 int paw_store_rollback(struct paw_store *s);

@@ -37,6 +37,8 @@
  * sqlite3 shell, a backup) before it fails. */
 #define PAW_STORE_BUSY_MS	5000
 #define PAW_STORE_ERR_MAX	256
+/* Client rows kept in memory, direct-mapped by name (a power of two). */
+#define CLIENT_CACHE_SLOTS	8192
 /* Longest allow list column: names joined by ','. */
 #define ALLOW_STR_MAX		(PAW_PB_ALLOW_MAX * (PAW_PB_NAME_MAX + 1))
 
@@ -111,7 +113,7 @@ enum stmt_id {
 	ST_RELEASE,
 	ST_ROLLBACK_TO,
 	ST_VERSION,
-	ST_CLIENT_ID,
+	ST_DATA_VERSION,
 	ST_CLIENT_ADD,
 	ST_CLIENT_UPDATE,
 	ST_CLIENT_DEL,
@@ -158,7 +160,7 @@ static const char *const stmt_sql[ST_MAX] = {
 	[ST_RELEASE] = "RELEASE paw_op",
 	[ST_ROLLBACK_TO] = "ROLLBACK TO paw_op",
 	[ST_VERSION] = "PRAGMA user_version",
-	[ST_CLIENT_ID] = "SELECT id FROM clients WHERE name = ?1",
+	[ST_DATA_VERSION] = "PRAGMA data_version",
 	[ST_CLIENT_ADD] = "INSERT INTO clients (name, ipv4, port, mac, secret, registered, "
 		"allow_all, allow, max_calls, postbox_max, retention_s, created_ms, "
 		"registered_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
@@ -191,12 +193,33 @@ static const char *const stmt_sql[ST_MAX] = {
 		"(SELECT retention_s FROM clients WHERE clients.id = messages.recipient)",
 };
 
+/*
+ * Every request names its client, most name a peer too, and pawd is the
+ * file's only writer as a rule: a row read once is kept here rather than
+ * read through SQLite again (docs/store.md, "Client cache"). A slot
+ * counts only while its generation is the store's; the generation moves
+ * on whenever what SQLite holds may differ from what was read: a
+ * rollback (of a batch or of one savepoint), any SQLite error (it may
+ * have rolled back by itself), or a commit by another connection
+ * (PRAGMA data_version, checked once per transaction). Writes of a
+ * client drop its slot.
+ */
+struct client_slot {
+	__u64 gen;			/* 0: never filled */
+	struct paw_store_client c;
+};
+
 struct paw_store {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_MAX];
 	bool in_tx;		/* between paw_store_begin() and commit/rollback */
 	char *path;
 	char errmsg[PAW_STORE_ERR_MAX];
+	struct client_slot *cache;	/* CLIENT_CACHE_SLOTS, or NULL: no cache */
+	__u64 cache_gen;
+	sqlite3_int64 data_version;	/* other connections' commits, last seen */
+	bool dv_checked;		/* in this transaction */
+	struct paw_store_cache_stats cache_stats;
 };
 
 /* Exposed for tests only (tests/unit/test_store.c): open with extra
@@ -244,6 +267,8 @@ static int sql_err(struct paw_store *s, int rc)
 		err = -EIO;
 		break;
 	}
+	/* SQLite may have rolled back on its own: forget what was read. */
+	s->cache_gen++;
 	return set_err(s, err, "%s", s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
 }
 
@@ -363,18 +388,111 @@ static int stmt_run(struct paw_store *s, enum stmt_id id)
 	return err;
 }
 
+/* ---- the client cache ---- */
+
+static size_t cache_slot(const char *name)
+{
+	__u32 h = 2166136261u;		/* FNV-1a: a collision only costs a miss */
+
+	for (; *name; name++)
+		h = (h ^ (__u8)*name) * 16777619u;
+	return h & (CLIENT_CACHE_SLOTS - 1);
+}
+
+/* Forget every slot: what SQLite holds may differ from what was read. */
+static void cache_flush(struct paw_store *s)
+{
+	s->cache_gen++;
+}
+
+/* Another connection's commit (an admin's sqlite3 shell) flushes it. */
+static void cache_sync(struct paw_store *s)
+{
+	sqlite3_int64 v = 0;
+	struct query q;
+
+	if (s->in_tx && s->dv_checked)
+		return;
+	if (q_start_raw(s, ST_DATA_VERSION, &q) || q_int_row(&q, &v)) {
+		cache_flush(s);
+		return;
+	}
+	if (v != s->data_version) {
+		s->data_version = v;
+		cache_flush(s);
+	}
+	/* Inside a write transaction no one else can commit. */
+	s->dv_checked = s->in_tx;
+}
+
+static const struct paw_store_client *cache_find(struct paw_store *s, const char *name)
+{
+	const struct client_slot *sl;
+
+	if (!s->cache)
+		return NULL;
+	/* The batch is gone under us (q_start() refuses to go on). */
+	if (s->in_tx && sqlite3_get_autocommit(s->db)) {
+		cache_flush(s);
+		return NULL;
+	}
+	cache_sync(s);
+	sl = &s->cache[cache_slot(name)];
+	if (sl->gen != s->cache_gen || strcmp(sl->c.name, name)) {
+		s->cache_stats.misses++;
+		return NULL;
+	}
+	s->cache_stats.hits++;
+	return &sl->c;
+}
+
+static void cache_put(struct paw_store *s, const struct paw_store_client *c)
+{
+	struct client_slot *sl;
+
+	if (!s->cache)
+		return;
+	sl = &s->cache[cache_slot(c->name)];
+	sl->c = *c;
+	sl->gen = s->cache_gen;
+}
+
+static void cache_drop(struct paw_store *s, const char *name)
+{
+	struct client_slot *sl;
+
+	if (!s->cache)
+		return;
+	sl = &s->cache[cache_slot(name)];
+	if (!strcmp(sl->c.name, name))
+		sl->gen = 0;
+}
+
+void paw_store_cache_counters(struct paw_store *s, struct paw_store_cache_stats *st)
+{
+	if (!st)
+		return;
+	memset(st, 0, sizeof(*st));
+	if (s)
+		*st = s->cache_stats;
+}
+
+static int client_get_sql(struct paw_store *s, const char *name, struct paw_store_client *c);
+
 static int client_id(struct paw_store *s, const char *name, sqlite3_int64 *id)
 {
-	struct query q;
+	const struct paw_store_client *hit = cache_find(s, name);
+	struct paw_store_client c;
 	int err;
 
-	err = q_start(s, ST_CLIENT_ID, &q);
-	if (err)
-		return err;
-	q_text(&q, 1, name);
-	err = q_int_row(&q, id);
-	if (err == -ENOENT)
-		set_err(s, err, "no client '%.40s'", name);
+	if (hit) {
+		*id = hit->id;
+		return 0;
+	}
+	err = client_get_sql(s, name, &c);
+	if (!err)
+		*id = c.id;
+	sodium_memzero(c.secret, sizeof(c.secret));
 	return err;
 }
 
@@ -433,6 +551,7 @@ static int op_end(struct paw_store *s, int err)
 	/* Nothing to undo when SQLite rolled back by itself already. */
 	if (sqlite3_get_autocommit(s->db))
 		return err;
+	cache_flush(s);
 	if (s->in_tx) {
 		run_quiet(s, ST_ROLLBACK_TO);
 		run_quiet(s, ST_RELEASE);
@@ -599,8 +718,13 @@ static int configure_db(struct paw_store *s)
 		return err;
 	/* FULL: each commit syncs the WAL, so a reply follows a durable
 	 * write. secure_delete: a deleted secret or message is zeroed in
-	 * the file, not left in a free page. */
-	return exec_sql(s, "PRAGMA synchronous = FULL; PRAGMA secure_delete = ON;");
+	 * the file, not left in a free page. A checkpoint every 8192 pages
+	 * (a WAL of up to 32 MiB) rather than SQLite's 1000: with group
+	 * commit a batch dirties hundreds of pages, and the default copied
+	 * them into the file, with two more fsyncs, every few batches.
+	 * 32 MiB of page cache keeps the indexes of a busy postbox table. */
+	return exec_sql(s, "PRAGMA synchronous = FULL; PRAGMA secure_delete = ON;"
+			   "PRAGMA wal_autocheckpoint = 8192; PRAGMA cache_size = -32768;");
 }
 
 static int migrate(struct paw_store *s, const char *const *extra, int n_extra)
@@ -736,6 +860,9 @@ int paw_store_open_ext(struct paw_store **sp, const struct paw_store_opts *opts,
 		err = -ENOMEM;
 		goto out;
 	}
+	/* Without memory for it the store works uncached. */
+	s->cache = calloc(CLIENT_CACHE_SLOTS, sizeof(*s->cache));
+	s->cache_gen = 1;
 	/* Files SQLite creates (the database, -wal, -shm) are born owner
 	 * only; umask is per process, hence restored before returning. */
 	old_umask = umask(077);
@@ -768,6 +895,11 @@ void paw_store_close(struct paw_store *s)
 		sqlite3_finalize(s->st[i]);
 	/* An open batch is rolled back: nothing uncommitted was acknowledged. */
 	sqlite3_close_v2(s->db);
+	if (s->cache) {
+		/* It holds the clients' secrets. */
+		sodium_memzero(s->cache, CLIENT_CACHE_SLOTS * sizeof(*s->cache));
+		free(s->cache);
+	}
 	free(s->path);
 	free(s);
 }
@@ -813,6 +945,7 @@ int paw_store_begin(struct paw_store *s)
 	err = stmt_run(s, ST_BEGIN);
 	if (!err)
 		s->in_tx = true;
+	s->dv_checked = false;
 	return err;
 }
 
@@ -825,13 +958,19 @@ int paw_store_commit(struct paw_store *s)
 	if (!s->in_tx)
 		return set_err(s, -EINVAL, "no transaction to commit");
 	s->in_tx = false;
-	if (sqlite3_get_autocommit(s->db))
+	s->dv_checked = false;
+	if (sqlite3_get_autocommit(s->db)) {
+		cache_flush(s);
 		return set_err(s, -EIO, "the transaction was rolled back by an earlier error");
+	}
 	err = stmt_run(s, ST_COMMIT);
 	/* A COMMIT that failed may leave the transaction open: end it, so
 	 * the contract holds (nothing of a failed batch is stored). */
-	if (err && !sqlite3_get_autocommit(s->db))
-		run_quiet(s, ST_ROLLBACK);
+	if (err) {
+		cache_flush(s);
+		if (!sqlite3_get_autocommit(s->db))
+			run_quiet(s, ST_ROLLBACK);
+	}
 	return err;
 }
 
@@ -842,6 +981,8 @@ int paw_store_rollback(struct paw_store *s)
 	if (!s->in_tx)
 		return set_err(s, -EINVAL, "no transaction to roll back");
 	s->in_tx = false;
+	s->dv_checked = false;
+	cache_flush(s);
 	/* SQLite may have rolled back already, after an I/O error. */
 	if (sqlite3_get_autocommit(s->db))
 		return 0;
@@ -1020,6 +1161,7 @@ int paw_store_client_add(struct paw_store *s, struct paw_store_client *c)
 	if (err)
 		return err;
 	created = c->created_ms ? c->created_ms : paw_now_ms();
+	cache_drop(s, c->name);
 	err = q_start(s, ST_CLIENT_ADD, &q);
 	if (err)
 		return err;
@@ -1045,6 +1187,7 @@ int paw_store_client_update(struct paw_store *s, const struct paw_store_client *
 	err = check_client(s, c, allow, sizeof(allow));
 	if (err)
 		return err;
+	cache_drop(s, c->name);
 	err = q_start(s, ST_CLIENT_UPDATE, &q);
 	if (err)
 		return err;
@@ -1062,6 +1205,7 @@ int paw_store_client_del(struct paw_store *s, const char *name)
 
 	if (!s || !name)
 		return -EINVAL;
+	cache_drop(s, name);
 	err = q_start(s, ST_CLIENT_DEL, &q);
 	if (err)
 		return err;
@@ -1086,21 +1230,35 @@ static int client_one(struct query *q, struct paw_store_client *c)
 	return err;
 }
 
-int paw_store_client_get(struct paw_store *s, const char *name, struct paw_store_client *c)
+static int client_get_sql(struct paw_store *s, const char *name, struct paw_store_client *c)
 {
 	struct query q;
 	int err;
 
-	if (!s || !name || !c)
-		return -EINVAL;
 	err = q_start(s, ST_CLIENT_GET, &q);
 	if (err)
 		return err;
 	q_text(&q, 1, name);
 	err = client_one(&q, c);
-	if (err == -ENOENT)
+	if (!err)
+		cache_put(s, c);
+	else if (err == -ENOENT)
 		set_err(s, err, "no client '%.40s'", name);
 	return err;
+}
+
+int paw_store_client_get(struct paw_store *s, const char *name, struct paw_store_client *c)
+{
+	const struct paw_store_client *hit;
+
+	if (!s || !name || !c)
+		return -EINVAL;
+	hit = cache_find(s, name);
+	if (hit) {
+		*c = *hit;
+		return 0;
+	}
+	return client_get_sql(s, name, c);
 }
 
 int paw_store_client_by_ipv4(struct paw_store *s, __be32 ipv4, struct paw_store_client *c)

@@ -1165,6 +1165,85 @@ static void test_msg_expire(void **state)
 
 /* ---- transactions ---- */
 
+/* ---- the client cache ---- */
+
+static void expect_port(struct fx *f, const char *name, const char *port)
+{
+	struct paw_store_client c;
+
+	assert_int_equal(paw_store_client_get(f->s, name, &c), 0);
+	assert_string_equal(c.port, port);
+	sodium_memzero(&c, sizeof(c));
+}
+
+/* A second read comes from memory, and memory never outlives what the
+ * file holds: after an update, a rollback, another writer, a delete. */
+static void test_client_cache(void **state)
+{
+	struct fx *f = *state;
+	struct paw_store_cache_stats st0, st1;
+	struct paw_store_client c;
+
+	add_client(f, "alice", "10.0.0.1");
+	add_client(f, "bob", "10.0.0.2");
+	expect_port(f, "alice", "pa");
+	paw_store_cache_counters(f->s, &st0);
+	expect_port(f, "alice", "pa");
+	paw_store_cache_counters(f->s, &st1);
+	assert_int_equal(st1.hits, st0.hits + 1);
+
+	/* An update is read back at once. */
+	assert_int_equal(paw_store_client_get(f->s, "alice", &c), 0);
+	strcpy(c.port, "pb");
+	assert_int_equal(paw_store_client_update(f->s, &c), 0);
+	expect_port(f, "alice", "pb");
+
+	/* A batch's change, read inside it, is gone with its rollback. */
+	assert_int_equal(paw_store_begin(f->s), 0);
+	strcpy(c.port, "pc");
+	assert_int_equal(paw_store_client_update(f->s, &c), 0);
+	expect_port(f, "alice", "pc");
+	assert_int_equal(paw_store_rollback(f->s), 0);
+	expect_port(f, "alice", "pb");
+
+	/* So is a failed mutation's inside a batch (its savepoint). */
+	assert_int_equal(paw_store_begin(f->s), 0);
+	expect_port(f, "alice", "pb");
+	assert_int_equal(paw_store_msg_post(f->s, "alice", "bob", 1, "x", 1, 0, 0, NULL, NULL),
+			 -ENOSPC);
+	expect_port(f, "alice", "pb");
+	assert_int_equal(paw_store_commit(f->s), 0);
+
+	/* Another connection's commit (an admin's sqlite3 shell). */
+	raw_exec(f->path, "UPDATE clients SET port = 'px' WHERE name = 'alice'");
+	expect_port(f, "alice", "px");
+	assert_int_equal(paw_store_begin(f->s), 0);
+	expect_port(f, "alice", "px");
+	assert_int_equal(paw_store_commit(f->s), 0);
+	raw_exec(f->path, "UPDATE clients SET port = 'py' WHERE name = 'alice'");
+	assert_int_equal(paw_store_begin(f->s), 0);
+	expect_port(f, "alice", "py");
+	assert_int_equal(paw_store_commit(f->s), 0);
+
+	/* Deleted and enrolled again: a new row, a new id, and the postbox
+	 * and calls follow the new one. */
+	assert_int_equal(paw_store_client_del(f->s, "alice"), 0);
+	assert_int_equal(paw_store_client_get(f->s, "alice", &c), -ENOENT);
+	assert_int_equal(paw_store_msg_post(f->s, "alice", "bob", 1, "x", 1, 0, 9, NULL, NULL),
+			 -ENOENT);
+	add_client(f, "alice", "10.0.0.3");
+	assert_int_equal(paw_store_client_get(f->s, "alice", &c), 0);
+	assert_int_equal(c.ipv4, htonl(0x0a000003));
+	post(f, "alice", "bob", 1, "hello again", 0);
+	assert_int_equal(msg_count(f, "alice"), 1);
+	add_call(f, "alice", "bob");
+	assert_int_equal(call_count(f, "alice"), 1);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM messages AS m JOIN clients AS c "
+				 "ON c.id = m.recipient WHERE c.name = 'alice'"), 1);
+	sodium_memzero(&c, sizeof(c));
+}
+
+
 static void test_tx_commit(void **state)
 {
 	struct fx *f = *state;
@@ -1424,6 +1503,7 @@ int main(void)
 		T(test_foreach_reentry),
 		T(test_client_del_cascade),
 		T(test_secret_erased),
+		T(test_client_cache),
 		T(test_call_add_get),
 		T(test_call_del),
 		T(test_call_count_foreach),
