@@ -206,6 +206,8 @@ static const char *const stmt_sql[ST_MAX] = {
  */
 struct client_slot {
 	__u64 gen;			/* 0: never filled */
+	__u64 count_gen;		/* n_msgs holds while it is the store's */
+	__u32 n_msgs;			/* messages in the client's postbox */
 	struct paw_store_client c;
 };
 
@@ -217,6 +219,7 @@ struct paw_store {
 	char errmsg[PAW_STORE_ERR_MAX];
 	struct client_slot *cache;	/* CLIENT_CACHE_SLOTS, or NULL: no cache */
 	__u64 cache_gen;
+	__u64 count_gen;		/* moves on when messages expire */
 	sqlite3_int64 data_version;	/* other connections' commits, last seen */
 	bool dv_checked;		/* in this transaction */
 	struct paw_store_cache_stats cache_stats;
@@ -425,9 +428,9 @@ static void cache_sync(struct paw_store *s)
 	s->dv_checked = s->in_tx;
 }
 
-static const struct paw_store_client *cache_find(struct paw_store *s, const char *name)
+static struct client_slot *slot_find(struct paw_store *s, const char *name)
 {
-	const struct client_slot *sl;
+	struct client_slot *sl;
 
 	if (!s->cache)
 		return NULL;
@@ -443,7 +446,14 @@ static const struct paw_store_client *cache_find(struct paw_store *s, const char
 		return NULL;
 	}
 	s->cache_stats.hits++;
-	return &sl->c;
+	return sl;
+}
+
+static const struct paw_store_client *cache_find(struct paw_store *s, const char *name)
+{
+	const struct client_slot *sl = slot_find(s, name);
+
+	return sl ? &sl->c : NULL;
 }
 
 static void cache_put(struct paw_store *s, const struct paw_store_client *c)
@@ -455,6 +465,7 @@ static void cache_put(struct paw_store *s, const struct paw_store_client *c)
 	sl = &s->cache[cache_slot(c->name)];
 	sl->c = *c;
 	sl->gen = s->cache_gen;
+	sl->count_gen = 0;
 }
 
 static void cache_drop(struct paw_store *s, const char *name)
@@ -863,6 +874,7 @@ int paw_store_open_ext(struct paw_store **sp, const struct paw_store_opts *opts,
 	/* Without memory for it the store works uncached. */
 	s->cache = calloc(CLIENT_CACHE_SLOTS, sizeof(*s->cache));
 	s->cache_gen = 1;
+	s->count_gen = 1;
 	/* Files SQLite creates (the database, -wal, -shm) are born owner
 	 * only; umask is per process, hence restored before returning. */
 	old_umask = umask(077);
@@ -1457,6 +1469,42 @@ int paw_store_call_foreach(struct paw_store *s, const char *name,
 
 /* ---- postboxes ---- */
 
+/*
+ * A postbox's size, counted once and then kept with its client's row:
+ * count(*) walks the whole postbox, and every POST needs the figure for
+ * the limit. Kept only while the row is cached and no expiry ran since;
+ * a POST adds one, an ACK forgets it, and anything that forgets the row
+ * (a rollback, an error) forgets the count with it.
+ */
+static int postbox_count(struct paw_store *s, const char *to, sqlite3_int64 rid, __u32 *n)
+{
+	struct client_slot *sl = slot_find(s, to);
+	int err;
+
+	if (sl && sl->c.id == rid && sl->count_gen == s->count_gen) {
+		*n = sl->n_msgs;
+		return 0;
+	}
+	err = count_row(s, ST_MSG_COUNT, rid, true, n);
+	if (!err && sl && sl->c.id == rid) {
+		sl->n_msgs = *n;
+		sl->count_gen = s->count_gen;
+	}
+	return err;
+}
+
+static void postbox_counted(struct paw_store *s, const char *to, sqlite3_int64 rid, bool added)
+{
+	struct client_slot *sl = slot_find(s, to);
+
+	if (!sl || sl->c.id != rid || sl->count_gen != s->count_gen)
+		return;
+	if (added && sl->n_msgs < UINT32_MAX)
+		sl->n_msgs++;
+	else
+		sl->count_gen = 0;
+}
+
 int paw_store_msg_post(struct paw_store *s, const char *to, const char *from, __u64 msg_id,
 		       const char *text, __u16 text_len, __u64 ts_ms, __u32 limit,
 		       __u64 *id, bool *dup)
@@ -1505,7 +1553,7 @@ int paw_store_msg_post(struct paw_store *s, const char *to, const char *from, __
 	if (err != -ENOENT)
 		goto out;
 
-	err = count_row(s, ST_MSG_COUNT, rid, true, &n);
+	err = postbox_count(s, to, rid, &n);
 	if (err)
 		goto out;
 	if (n >= limit) {
@@ -1525,6 +1573,8 @@ int paw_store_msg_post(struct paw_store *s, const char *to, const char *from, __
 	err = q_exec(&q);
 	if (!err && id)
 		*id = (__u64)sqlite3_last_insert_rowid(s->db);
+	if (!err)
+		postbox_counted(s, to, rid, true);
 out:
 	err = op_end(s, err);
 	if (err) {
@@ -1546,7 +1596,7 @@ int paw_store_msg_count(struct paw_store *s, const char *to, __u32 *n)
 	if (!to)
 		return count_row(s, ST_MSG_COUNT_ALL, 0, false, n);
 	err = client_id(s, to, &rid);
-	return err ? err : count_row(s, ST_MSG_COUNT, rid, true, n);
+	return err ? err : postbox_count(s, to, rid, n);
 }
 
 int paw_store_msg_fetch(struct paw_store *s, const char *to, __u32 max,
@@ -1620,6 +1670,8 @@ int paw_store_msg_ack(struct paw_store *s, const char *to, const __u64 *ids, __u
 		if (!err)
 			deleted += sqlite3_changes(s->db);
 	}
+	if (!err)
+		postbox_counted(s, to, rid, false);
 	err = op_end(s, err);
 	if (!err && n_deleted)
 		*n_deleted = deleted;
@@ -1640,6 +1692,9 @@ int paw_store_msg_expire(struct paw_store *s, __u64 now_ms, __u32 *n_deleted)
 		return err;
 	q_int(&q, 1, (sqlite3_int64)now_ms);
 	err = q_exec(&q);
+	/* Any postbox may have shrunk: recount each when next asked. */
+	if (err || sqlite3_changes(s->db))
+		s->count_gen++;
 	if (!err && n_deleted)
 		*n_deleted = sqlite3_changes(s->db);
 	return err;

@@ -1244,6 +1244,56 @@ static void test_client_cache(void **state)
 }
 
 
+/* The postbox size kept with the row must match count(*) after every
+ * kind of change, and the limit must hold exactly with it. */
+static void test_postbox_count_cache(void **state)
+{
+	struct fx *f = *state;
+	__u64 ids[3], now = 1000000;
+	__u32 n = 0;
+
+	add_client(f, "alice", "10.0.0.1");
+	add_client(f, "bob", "10.0.0.2");
+	for (int i = 0; i < 3; i++)
+		ids[i] = post(f, "alice", "bob", i + 1, "m", now);
+	assert_int_equal(msg_count(f, "alice"), 3);
+	assert_int_equal(msg_count(f, "alice"), 3);	/* from memory */
+
+	/* The limit counts from memory, exactly. */
+	assert_int_equal(paw_store_msg_post(f->s, "alice", "bob", 9, "x", 1, now, 4, NULL, NULL),
+			 0);
+	assert_int_equal(paw_store_msg_post(f->s, "alice", "bob", 10, "x", 1, now, 4, NULL, NULL),
+			 -ENOSPC);
+	assert_int_equal(msg_count(f, "alice"), 4);
+
+	assert_int_equal(paw_store_msg_ack(f->s, "alice", ids, 2, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(msg_count(f, "alice"), 2);
+
+	/* A rolled-back batch's POSTs are not counted. */
+	assert_int_equal(paw_store_begin(f->s), 0);
+	post(f, "alice", "bob", 20, "gone", now);
+	post(f, "alice", "bob", 21, "gone", now);
+	assert_int_equal(msg_count(f, "alice"), 4);
+	assert_int_equal(paw_store_rollback(f->s), 0);
+	assert_int_equal(msg_count(f, "alice"), 2);
+
+	/* Expiry empties postboxes behind the counts. */
+	post(f, "bob", "alice", 1, "old", now);
+	assert_int_equal(msg_count(f, "bob"), 1);
+	assert_int_equal(paw_store_msg_expire(f->s, now + 3600 * 1000ULL + 1, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(msg_count(f, "alice"), 0);
+	assert_int_equal(msg_count(f, "bob"), 0);
+
+	/* Another writer. */
+	post(f, "alice", "bob", 30, "new", 0);
+	assert_int_equal(msg_count(f, "alice"), 1);
+	raw_exec(f->path, "DELETE FROM messages");
+	assert_int_equal(msg_count(f, "alice"), 0);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM messages"), 0);
+}
+
 static void test_tx_commit(void **state)
 {
 	struct fx *f = *state;
@@ -1504,6 +1554,7 @@ int main(void)
 		T(test_client_del_cascade),
 		T(test_secret_erased),
 		T(test_client_cache),
+		T(test_postbox_count_cache),
 		T(test_call_add_get),
 		T(test_call_del),
 		T(test_call_count_foreach),
