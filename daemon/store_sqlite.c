@@ -449,23 +449,24 @@ static struct client_slot *slot_find(struct paw_store *s, const char *name)
 	return sl;
 }
 
-static const struct paw_store_client *cache_find(struct paw_store *s, const char *name)
-{
-	const struct client_slot *sl = slot_find(s, name);
-
-	return sl ? &sl->c : NULL;
-}
-
-static void cache_put(struct paw_store *s, const struct paw_store_client *c)
+static struct client_slot *cache_put(struct paw_store *s, const struct paw_store_client *c)
 {
 	struct client_slot *sl;
 
 	if (!s->cache)
-		return;
+		return NULL;
 	sl = &s->cache[cache_slot(c->name)];
 	sl->c = *c;
 	sl->gen = s->cache_gen;
 	sl->count_gen = 0;
+	return sl;
+}
+
+/* sl (from slot_find() or cache_put()) still holds the row of `id`: no
+ * flush since, and no other name put in its place. */
+static bool slot_holds(const struct paw_store *s, const struct client_slot *sl, sqlite3_int64 id)
+{
+	return sl && sl->gen == s->cache_gen && sl->c.id == id;
 }
 
 static void cache_drop(struct paw_store *s, const char *name)
@@ -488,23 +489,32 @@ void paw_store_cache_counters(struct paw_store *s, struct paw_store_cache_stats 
 		*st = s->cache_stats;
 }
 
-static int client_get_sql(struct paw_store *s, const char *name, struct paw_store_client *c);
+static int client_get_sql(struct paw_store *s, const char *name, struct paw_store_client *c,
+			  struct client_slot **slot);
+
+/* A client's row id by name, and the cache slot that now holds its row
+ * (NULL when uncached), for the postbox size kept there. */
+static int client_ref(struct paw_store *s, const char *name, sqlite3_int64 *id,
+		      struct client_slot **slot)
+{
+	struct client_slot *sl = slot_find(s, name);
+	struct paw_store_client c;
+	int err = 0;
+
+	if (!sl) {
+		err = client_get_sql(s, name, &c, &sl);
+		sodium_memzero(c.secret, sizeof(c.secret));
+	}
+	if (!err)
+		*id = sl ? sl->c.id : c.id;
+	if (slot)
+		*slot = err ? NULL : sl;
+	return err;
+}
 
 static int client_id(struct paw_store *s, const char *name, sqlite3_int64 *id)
 {
-	const struct paw_store_client *hit = cache_find(s, name);
-	struct paw_store_client c;
-	int err;
-
-	if (hit) {
-		*id = hit->id;
-		return 0;
-	}
-	err = client_get_sql(s, name, &c);
-	if (!err)
-		*id = c.id;
-	sodium_memzero(c.secret, sizeof(c.secret));
-	return err;
+	return client_ref(s, name, id, NULL);
 }
 
 static int count_row(struct paw_store *s, enum stmt_id id, sqlite3_int64 key, bool keyed,
@@ -1242,18 +1252,20 @@ static int client_one(struct query *q, struct paw_store_client *c)
 	return err;
 }
 
-static int client_get_sql(struct paw_store *s, const char *name, struct paw_store_client *c)
+static int client_get_sql(struct paw_store *s, const char *name, struct paw_store_client *c,
+			  struct client_slot **slot)
 {
 	struct query q;
 	int err;
 
+	*slot = NULL;
 	err = q_start(s, ST_CLIENT_GET, &q);
 	if (err)
 		return err;
 	q_text(&q, 1, name);
 	err = client_one(&q, c);
 	if (!err)
-		cache_put(s, c);
+		*slot = cache_put(s, c);
 	else if (err == -ENOENT)
 		set_err(s, err, "no client '%.40s'", name);
 	return err;
@@ -1261,16 +1273,16 @@ static int client_get_sql(struct paw_store *s, const char *name, struct paw_stor
 
 int paw_store_client_get(struct paw_store *s, const char *name, struct paw_store_client *c)
 {
-	const struct paw_store_client *hit;
+	struct client_slot *sl;
 
 	if (!s || !name || !c)
 		return -EINVAL;
-	hit = cache_find(s, name);
-	if (hit) {
-		*c = *hit;
+	sl = slot_find(s, name);
+	if (sl) {
+		*c = sl->c;
 		return 0;
 	}
-	return client_get_sql(s, name, c);
+	return client_get_sql(s, name, c, &sl);
 }
 
 int paw_store_client_by_ipv4(struct paw_store *s, __be32 ipv4, struct paw_store_client *c)
@@ -1476,28 +1488,27 @@ int paw_store_call_foreach(struct paw_store *s, const char *name,
  * a POST adds one, an ACK forgets it, and anything that forgets the row
  * (a rollback, an error) forgets the count with it.
  */
-static int postbox_count(struct paw_store *s, const char *to, sqlite3_int64 rid, __u32 *n)
+static int postbox_count(struct paw_store *s, struct client_slot *sl, sqlite3_int64 rid,
+			 __u32 *n)
 {
-	struct client_slot *sl = slot_find(s, to);
 	int err;
 
-	if (sl && sl->c.id == rid && sl->count_gen == s->count_gen) {
+	if (slot_holds(s, sl, rid) && sl->count_gen == s->count_gen) {
 		*n = sl->n_msgs;
 		return 0;
 	}
 	err = count_row(s, ST_MSG_COUNT, rid, true, n);
-	if (!err && sl && sl->c.id == rid) {
+	if (!err && slot_holds(s, sl, rid)) {
 		sl->n_msgs = *n;
 		sl->count_gen = s->count_gen;
 	}
 	return err;
 }
 
-static void postbox_counted(struct paw_store *s, const char *to, sqlite3_int64 rid, bool added)
+static void postbox_counted(struct paw_store *s, struct client_slot *sl, sqlite3_int64 rid,
+			    bool added)
 {
-	struct client_slot *sl = slot_find(s, to);
-
-	if (!sl || sl->c.id != rid || sl->count_gen != s->count_gen)
+	if (!slot_holds(s, sl, rid) || sl->count_gen != s->count_gen)
 		return;
 	if (added && sl->n_msgs < UINT32_MAX)
 		sl->n_msgs++;
@@ -1510,6 +1521,7 @@ int paw_store_msg_post(struct paw_store *s, const char *to, const char *from, __
 		       __u64 *id, bool *dup)
 {
 	sqlite3_int64 rid, sid, found = 0;
+	struct client_slot *to_slot;
 	__u32 n = 0;
 	struct query q;
 	int err;
@@ -1530,7 +1542,9 @@ int paw_store_msg_post(struct paw_store *s, const char *to, const char *from, __
 	err = op_begin(s);
 	if (err)
 		return err;
-	err = call_pair(s, to, from, &rid, &sid);
+	err = client_ref(s, to, &rid, &to_slot);
+	if (!err)
+		err = client_id(s, from, &sid);
 	if (err)
 		goto out;
 
@@ -1553,7 +1567,7 @@ int paw_store_msg_post(struct paw_store *s, const char *to, const char *from, __
 	if (err != -ENOENT)
 		goto out;
 
-	err = postbox_count(s, to, rid, &n);
+	err = postbox_count(s, to_slot, rid, &n);
 	if (err)
 		goto out;
 	if (n >= limit) {
@@ -1574,7 +1588,7 @@ int paw_store_msg_post(struct paw_store *s, const char *to, const char *from, __
 	if (!err && id)
 		*id = (__u64)sqlite3_last_insert_rowid(s->db);
 	if (!err)
-		postbox_counted(s, to, rid, true);
+		postbox_counted(s, to_slot, rid, true);
 out:
 	err = op_end(s, err);
 	if (err) {
@@ -1588,6 +1602,7 @@ out:
 
 int paw_store_msg_count(struct paw_store *s, const char *to, __u32 *n)
 {
+	struct client_slot *sl;
 	sqlite3_int64 rid;
 	int err;
 
@@ -1595,8 +1610,8 @@ int paw_store_msg_count(struct paw_store *s, const char *to, __u32 *n)
 		return -EINVAL;
 	if (!to)
 		return count_row(s, ST_MSG_COUNT_ALL, 0, false, n);
-	err = client_id(s, to, &rid);
-	return err ? err : postbox_count(s, to, rid, n);
+	err = client_ref(s, to, &rid, &sl);
+	return err ? err : postbox_count(s, sl, rid, n);
 }
 
 int paw_store_msg_fetch(struct paw_store *s, const char *to, __u32 max,
@@ -1645,6 +1660,7 @@ int paw_store_msg_fetch(struct paw_store *s, const char *to, __u32 max,
 int paw_store_msg_ack(struct paw_store *s, const char *to, const __u64 *ids, __u32 n,
 		      __u32 *n_deleted)
 {
+	struct client_slot *sl;
 	sqlite3_int64 rid;
 	__u32 deleted = 0;
 	struct query q;
@@ -1657,7 +1673,7 @@ int paw_store_msg_ack(struct paw_store *s, const char *to, const __u64 *ids, __u
 	err = op_begin(s);
 	if (err)
 		return err;
-	err = client_id(s, to, &rid);
+	err = client_ref(s, to, &rid, &sl);
 	/* Bounded by n; one unit, so a failure deletes none of them. */
 	for (__u32 i = 0; !err && i < n; i++) {
 		err = q_start(s, ST_MSG_ACK, &q);
@@ -1671,7 +1687,7 @@ int paw_store_msg_ack(struct paw_store *s, const char *to, const __u64 *ids, __u
 			deleted += sqlite3_changes(s->db);
 	}
 	if (!err)
-		postbox_counted(s, to, rid, false);
+		postbox_counted(s, sl, rid, false);
 	err = op_end(s, err);
 	if (!err && n_deleted)
 		*n_deleted = deleted;
