@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -349,4 +350,50 @@ void frame_udp4(__u8 *f, const __u8 dst_mac[6], const __u8 src_mac[6],
 	v = htons(PWB_FRAME_LEN - 34);	/* UDP length 26; checksum 0: none */
 	memcpy(f + 38, &v, 2);
 	memcpy(f + 42, "paw-bench-frame!", 16);
+}
+
+/* The trailing PID of a "paw-bench-...-PID" name, if that process is
+ * gone: what a tool killed outright (SIGKILL, a crash) left behind. */
+static bool stale_name(const char *name)
+{
+	const char *dash = strrchr(name, '-');
+	char *end;
+	long pid;
+
+	if (strncmp(name, "paw-bench-", 10) || !dash || !dash[1])
+		return false;
+	pid = strtol(dash + 1, &end, 10);
+	if (*end || pid <= 0 || pid == getpid())
+		return false;
+	return kill((pid_t)pid, 0) && errno == ESRCH;
+}
+
+void bench_sweep_stale(void)
+{
+	static const struct {
+		const char *dir;
+		bool netns;		/* a namespace: ip deletes it */
+	} where[] = { { "/sys/fs/bpf", false }, { "/tmp", false }, { "/run/netns", true } };
+	int n = 0;
+
+	for (size_t i = 0; i < sizeof(where) / sizeof(where[0]); i++) {
+		DIR *d = opendir(where[i].dir);
+		struct dirent *e;
+
+		if (!d)
+			continue;
+		/* Bounded by the directory's entries. */
+		while ((e = readdir(d))) {
+			if (!stale_name(e->d_name))
+				continue;
+			if (where[i].netns)
+				sh_opt("ip netns del '%s' 2>/dev/null", e->d_name);
+			else
+				sh_opt("rm -rf '%s/%s'", where[i].dir, e->d_name);
+			n++;
+		}
+		closedir(d);
+	}
+	if (n)
+		pr_info("removed %d leftovers of killed bench runs (paw-bench-*-PID)\n", n);
 }

@@ -24,6 +24,8 @@ void nap_ns(__u64 ns);
  * unless the command is marked optional. */
 int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int sh_opt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Remove pins, files and namespaces of bench tools that were killed. */
+void bench_sweep_stale(void);
 
 /* Network namespaces made with `ip netns add`. */
 int ns_open(const char *name);

@@ -204,6 +204,7 @@ static int veth(int a, int b)
 static int topology_up(void)
 {
 	W.tag = getpid() % 10000;
+	bench_sweep_stale();
 	for (int i = 0; i < N_MAX; i++) {
 		snprintf(W.ns[i], sizeof(W.ns[i]), "paw-bench-%s-%d", ns_role[i], getpid());
 		W.nsfd[i] = -1;

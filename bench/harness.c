@@ -84,6 +84,7 @@ int hx_init(struct hx *h)
 	h->host_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (h->host_fd < 0)
 		return -errno;
+	bench_sweep_stale();
 	if (mkdir(h->dir, 0700) && errno != EEXIST)
 		return -errno;
 	cleanup_hx = h;
